@@ -1,0 +1,49 @@
+"""`livedream layers MODEL [--weights W] [--size WxH]`: dreamable layers and their output shapes."""
+
+from __future__ import annotations
+
+import argparse
+import re
+
+from livedream.errors import ParamError
+
+_SIZE = re.compile(r"^\s*(\d+)\s*[xX]\s*(\d+)\s*$")
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    """'320x180' -> (width 320, height 180); ParamError for anything else."""
+    match = _SIZE.match(text)
+    if not match or int(match.group(1)) < 1 or int(match.group(2)) < 1:
+        raise ParamError(
+            f"--size {text!r}: expected WIDTHxHEIGHT with positive integers, e.g. 320x180"
+        )
+    return int(match.group(1)), int(match.group(2))
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("model", help="built-in name (see `livedream models`) or deploy.prototxt")
+    parser.add_argument("--weights", default=None, help="weights file (.caffemodel for a prototxt)")
+    parser.add_argument("--size", default="224x224", help="input WIDTHxHEIGHT (default 224x224)")
+    parser.add_argument("--device", default="cpu", help="cpu, cuda, auto ... (default cpu)")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Print each layer name with its [B, C, H, W] output shape; mark the default layer."""
+    from livedream.models import registry
+
+    width, height = parse_size(args.size)
+    model = registry.load_model(args.model, args.weights, args.device)
+    default = registry.default_layer(args.model) if args.model in registry.BUILTINS else None
+    try:
+        shapes = model.layer_shapes(height, width)
+    except RuntimeError as exc:  # torch refuses an input smaller than the receptive field
+        reason = str(exc).strip().splitlines()[-1]  # TorchScript prepends a long traceback
+        raise ParamError(
+            f"--size {width}x{height}: too small for model {model.name!r} ({reason})"
+        ) from exc
+    print(f"{model.name} at {width}x{height} (width x height):")
+    name_width = max((len(n) for n in shapes), default=0)
+    for name, shape in shapes.items():
+        mark = "  (default)" if name == default else ""
+        print(f"  {name.ljust(name_width)}  {list(shape)}{mark}")
+    return 0
