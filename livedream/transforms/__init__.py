@@ -19,3 +19,8 @@ __all__ = [
     "transform",
     "transform_names",
 ]
+
+# Built-in transforms register themselves on import. These come after the registry import above,
+# so a direct `import livedream.transforms.geometry` (which first runs this package) and
+# registry._ensure_loaded() both see a fully built registry module and no import cycle.
+from livedream.transforms import colour, edges, geometry, glitch, roll  # noqa: E402, F401
