@@ -139,6 +139,11 @@ class Quit(Command):
     pass
 
 
+@dataclass(frozen=True)
+class QueryState(Command):
+    """Change nothing; the reply receives the current state (OSC `/livedream/state` dump)."""
+
+
 FLAGS = ("paused", "recording", "overlay", "fullscreen")
 SOURCE_MIX = Param(0.0, 0.0, 1.0, doc="weight of the live source blended into the buffer")
 EASE = Param(0.0, 0.0, 30.0, doc="seconds over which numeric parameter changes glide")
@@ -273,6 +278,8 @@ def apply(state: State, cmd: Command, env: Env) -> State:
             return replace(state, reset_count=state.reset_count + 1)
         case Quit():
             return replace(state, quit=True)
+        case QueryState():
+            return state
     raise ParamError(f"unknown command {cmd!r}")
 
 
