@@ -11,6 +11,7 @@ TF graph's own `Sub(128)/Mul(1/128)` on 0..255 RGB. We expose the blocks under t
 from __future__ import annotations
 
 import importlib.metadata
+import warnings
 from collections.abc import Collection
 from pathlib import Path
 
@@ -115,7 +116,9 @@ def load_inception_v3(path: str | Path | None = None) -> InceptionV3:
     if not path.is_file():
         raise ModelUnavailableError(f"model 'inception_v3': weights file {path} does not exist")
     try:
-        scripted = torch.jit.load(str(path), map_location="cpu")
+        with warnings.catch_warnings():  # torch 2.13 deprecates TorchScript; the file is one
+            warnings.simplefilter("ignore", DeprecationWarning)
+            scripted = torch.jit.load(str(path), map_location="cpu")
     except Exception as exc:  # RuntimeError / zipfile errors from a bad archive
         raise ModelFormatError(f"{path}: not a loadable TorchScript archive ({exc})") from exc
     try:
