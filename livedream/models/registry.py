@@ -124,6 +124,8 @@ def _import_caffe() -> ModuleType:
         raise ModelUnavailableError(
             f"the Caffe importer (livedream.models.caffe) is not available: {exc}"
         ) from exc
+    if not hasattr(caffe, "load_caffe"):
+        raise ModelUnavailableError("the Caffe importer in this build has no load_caffe()")
     return caffe
 
 
