@@ -1,0 +1,61 @@
+"""The FrameSink protocol every recorder implements, and a base class with the shared parts."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Any, Protocol, Self, runtime_checkable
+
+from livedream.errors import LivedreamError
+
+
+@runtime_checkable
+class FrameSink(Protocol):
+    """Something frames can be written to: mp4, GIF, a numbered-PNG directory or a threaded wrapper.
+
+    `frame` is a float RGB tensor [1,3,H,W] / [3,H,W] in [0, 1] on any device, or a uint8 HxWx3
+    numpy array. `close()` finalises the output; using the sink as a context manager closes it.
+    """
+
+    frames_written: int
+
+    def write(self, frame: Any) -> None:
+        """Append one frame."""
+
+    def close(self) -> None:
+        """Finish the output so it is complete and playable; idempotent."""
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+
+class SinkBase:
+    """Shared bookkeeping: frame counter, closed flag, context manager, write-after-close error."""
+
+    def __init__(self, target: str) -> None:
+        self.frames_written = 0
+        self.closed = False
+        self._target = target
+
+    def _check_open(self) -> None:
+        if self.closed:
+            raise LivedreamError(f"recorder for {self._target} is already closed; open a new one")
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:  # pragma: no cover - overridden
+        self.closed = True
