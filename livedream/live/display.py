@@ -1,0 +1,345 @@
+"""The pyglet window: the only module that imports pyglet (and only when a window is made).
+
+The dream runs in a worker thread; the window (main thread, vsync) redraws at the monitor rate.
+`show()` (worker thread) reads the frame back once as 8-bit RGB and leaves it as the *latest*
+frame (a newer one replaces it; nothing queues up and lags). Each redraw uploads a pending frame
+with one `glTexSubImage2D`, then draws it through `shaders/display.*.glsl`. Between dream frames
+the shader keeps the motion going: the chain's geometric per-frame map raised to the fraction of
+the expected dream interval elapsed (`motion`), or a crossfade from the previous dream frame
+(`crossfade`). Keys go through `livedream.control.keys` to the command queue.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+from torch import Tensor
+
+from livedream.errors import LivedreamError
+from livedream.live.clock import RateMeter
+from livedream.live.headless import dispatch_key, frame_to_rgb8
+from livedream.live.shaders import (
+    Grading,
+    ShaderSource,
+    chain_motion,
+    compile_error,
+    load_shader,
+    motion_uv_matrix,
+)
+from livedream.state import CommandQueue, Quit, State
+
+log = logging.getLogger(__name__)
+
+MOTION_MODES = ("motion", "crossfade", "none")
+
+try:  # pyglet needs an X display (or EGL) as soon as pyglet.gl is imported.
+    import pyglet
+    from pyglet import gl
+    from pyglet.graphics.shader import Shader, ShaderException, ShaderProgram
+except Exception as exc:  # noqa: BLE001 - reported when a window is requested
+    pyglet = None  # type: ignore[assignment]
+    _IMPORT_ERROR: Exception | None = exc
+else:
+    _IMPORT_ERROR = None
+
+
+class DisplayUnavailableError(LivedreamError):
+    """No window can be opened (no X display / GL): run with --headless."""
+
+
+def _require_pyglet() -> None:
+    if pyglet is None:
+        raise DisplayUnavailableError(
+            f"cannot open a window ({_IMPORT_ERROR}); use --headless (e.g. with --record FILE), "
+            "or run under an X server / xvfb-run")
+
+
+def compile_program(vertex: ShaderSource, fragment: ShaderSource) -> Any:
+    """Compile and link a GL program; errors name the shader file and line."""
+    _require_pyglet()
+    shaders = []
+    for source, kind in ((vertex, "vertex"), (fragment, "fragment")):
+        try:
+            shaders.append(Shader(source.text, kind))
+        except ShaderException as exc:
+            message = str(exc)
+            info_log = message.split("shader: \n", 1)[-1]
+            raise compile_error(source, info_log) from None
+    try:
+        return ShaderProgram(*shaders)
+    except ShaderException as exc:
+        raise compile_error(fragment, str(exc).split("\n", 1)[-1]) from None
+
+
+class _Texture:
+    """An RGB8 GL texture of fixed size, updated in place with glTexSubImage2D."""
+
+    def __init__(self, width: int, height: int) -> None:
+        self.width, self.height = width, height
+        tex_id = gl.GLuint()
+        gl.glGenTextures(1, ctypes.byref(tex_id))
+        self.id = tex_id.value
+        gl.glBindTexture(gl.GL_TEXTURE_2D, self.id)
+        for param in (gl.GL_TEXTURE_MIN_FILTER, gl.GL_TEXTURE_MAG_FILTER):
+            gl.glTexParameteri(gl.GL_TEXTURE_2D, param, gl.GL_LINEAR)
+        for param in (gl.GL_TEXTURE_WRAP_S, gl.GL_TEXTURE_WRAP_T):
+            gl.glTexParameteri(gl.GL_TEXTURE_2D, param, gl.GL_CLAMP_TO_EDGE)
+        gl.glTexImage2D(gl.GL_TEXTURE_2D, 0, gl.GL_RGB8, width, height, 0, gl.GL_RGB,
+                        gl.GL_UNSIGNED_BYTE, None)
+
+    def upload(self, pixels: np.ndarray) -> None:
+        gl.glBindTexture(gl.GL_TEXTURE_2D, self.id)
+        gl.glPixelStorei(gl.GL_UNPACK_ALIGNMENT, 1)
+        gl.glTexSubImage2D(gl.GL_TEXTURE_2D, 0, 0, 0, self.width, self.height, gl.GL_RGB,
+                           gl.GL_UNSIGNED_BYTE, pixels.ctypes.data_as(ctypes.c_void_p))
+
+    def delete(self) -> None:
+        gl.glDeleteTextures(1, ctypes.byref(gl.GLuint(self.id)))
+
+
+class WindowDisplay:
+    """A pyglet window showing the dream through the display shader (see module docstring)."""
+
+    def __init__(
+        self,
+        queue: CommandQueue,
+        size: tuple[int, int],
+        *,
+        fullscreen: bool = False,
+        screen: int | None = None,
+        vsync: bool = True,
+        motion: str = "motion",
+        grading: Grading | None = None,
+        visible: bool = True,
+        refresh_hz: float = 60.0,
+        shader: str = "display",
+    ) -> None:
+        _require_pyglet()
+        if motion not in MOTION_MODES:
+            raise LivedreamError(f"display motion {motion!r}; valid: {', '.join(MOTION_MODES)}")
+        self.queue = queue
+        self.frame_size = size
+        self.motion = motion
+        self.grading = grading or Grading()
+        self.refresh_hz = refresh_hz
+        self._screen = self._pick_screen(screen)
+        config = gl.Config(major_version=3, minor_version=3, forward_compatible=True,
+                           double_buffer=True)
+        width, height = size
+        try:
+            self.window = pyglet.window.Window(
+                width, height, caption="livedream", resizable=True, vsync=vsync, config=config,
+                visible=visible, screen=self._screen)
+        except (pyglet.window.NoSuchConfigException, pyglet.gl.ContextException) as exc:
+            raise DisplayUnavailableError(f"no OpenGL 3.3 context: {exc}; use --headless") from None
+        self.program = compile_program(load_shader(shader, "vertex"),
+                                       load_shader(shader, "fragment"))
+        self._quad = self.program.vertex_list(
+            4, gl.GL_TRIANGLE_STRIP, position=("f", (-1, -1, 1, -1, -1, 1, 1, 1)))
+        self._textures = [_Texture(width, height), _Texture(width, height)]
+        self._current = 0  # index of the texture holding the latest dream frame
+        self._lock = threading.Lock()
+        self._pending: np.ndarray | None = None
+        self._pending_state: State | None = None
+        self._state: State | None = None
+        self._stats: Any = None
+        self._arrivals = RateMeter(window=3.0)
+        self._last_arrival: float | None = None
+        self._per_frame_motion = np.eye(3)
+        self._want_fullscreen: bool | None = None
+        self._draws = RateMeter(window=2.0)
+        self.uploads = 0
+        self.frames_drawn = 0
+        self.closed = False
+        self._label = pyglet.text.Label("", x=10, y=10, anchor_y="bottom", multiline=True,
+                                        width=max(200, width - 20), font_size=11,
+                                        color=(255, 255, 255, 230))
+        self.window.push_handlers(on_draw=self.draw, on_key_press=self._on_key_press,
+                                  on_close=self._on_close)
+        if fullscreen:
+            self.set_fullscreen(True)
+
+    # --- any thread --------------------------------------------------------------------------
+    def show(self, frame: Tensor, state: State, stats: Any = None) -> None:
+        """Hand over a new dream frame (the readback happens here, on the caller's thread)."""
+        pixels = frame_to_rgb8(frame)
+        if pixels.shape[:2] != (self.frame_size[1], self.frame_size[0]):
+            raise LivedreamError(f"frame is {pixels.shape[1]}x{pixels.shape[0]}, the window "
+                                 f"texture {self.frame_size[0]}x{self.frame_size[1]}")
+        with self._lock:
+            self._pending = pixels  # a newer frame simply replaces one not yet drawn
+            self._pending_state = state
+            self._stats = stats
+
+    def set_fullscreen(self, on: bool) -> None:
+        """Request fullscreen on/off; applied by the window's thread at the next redraw."""
+        self._want_fullscreen = bool(on)
+
+    def display_fps(self) -> float | None:
+        return self._draws.rate(time.monotonic())
+
+    # --- window thread ------------------------------------------------------------------------
+    def _pick_screen(self, index: int | None) -> Any:
+        if index is None:
+            return None
+        screens = pyglet.display.get_display().get_screens()
+        if not 0 <= index < len(screens):
+            raise LivedreamError(
+                f"--screen {index}: this display has screens 0..{len(screens) - 1}")
+        return screens[index]
+
+    def _on_key_press(self, symbol: int, modifiers: int) -> bool:
+        dispatch_key(self.queue, pyglet.window.key.symbol_string(symbol), modifiers)
+        return True  # handled: Esc must not close the window behind the loop's back
+
+    def _on_close(self) -> bool:
+        self.queue.put(Quit(), origin="window")
+        return True
+
+    def _apply_fullscreen(self) -> None:
+        want, self._want_fullscreen = self._want_fullscreen, None
+        if want is not None and want != self.window.fullscreen:
+            self.window.set_fullscreen(want, screen=self._screen)
+
+    def _take_pending(self) -> None:
+        with self._lock:
+            pixels, state = self._pending, self._pending_state
+            self._pending = None
+        if pixels is None:
+            return
+        now = time.monotonic()
+        self._current ^= 1
+        self._textures[self._current].upload(pixels)
+        self.uploads += 1
+        self._arrivals.mark(now)
+        self._last_arrival = now
+        if state is not None:
+            self._state = state
+            width, height = self.frame_size
+            self._per_frame_motion = chain_motion(state.look.chain, width, height)
+
+    def elapsed_fraction(self, now: float | None = None) -> float:
+        """How far (0..1) the display is between the last dream frame and the expected next."""
+        if self._last_arrival is None:
+            return 0.0
+        interval = self._arrivals.interval()
+        if interval is None:
+            return 0.0
+        now = time.monotonic() if now is None else now
+        return min(1.0, max(0.0, (now - self._last_arrival) / interval))
+
+    def _fit(self) -> tuple[float, float]:
+        fw, fh = self.frame_size
+        ww, wh = self.window.get_framebuffer_size()
+        frame_aspect, window_aspect = fw / fh, ww / max(1, wh)
+        if window_aspect > frame_aspect:
+            return frame_aspect / window_aspect, 1.0
+        return 1.0, window_aspect / frame_aspect
+
+    def draw(self, fraction: float | None = None) -> None:
+        """Redraw: upload a pending frame, set uniforms, draw the quad and the overlay."""
+        self._apply_fullscreen()
+        self._take_pending()
+        ww, wh = self.window.get_framebuffer_size()
+        gl.glViewport(0, 0, ww, wh)
+        gl.glClearColor(0.0, 0.0, 0.0, 1.0)
+        gl.glClear(gl.GL_COLOR_BUFFER_BIT)
+        f = self.elapsed_fraction() if fraction is None else fraction
+        width, height = self.frame_size
+        if self.motion == "motion":
+            uv = motion_uv_matrix(self._per_frame_motion, f, width, height)
+        else:
+            uv = np.eye(3)
+        crossfade = f if (self.motion == "crossfade" and self.uploads > 1) else 1.0
+        self.program.use()
+        gl.glActiveTexture(gl.GL_TEXTURE0)
+        gl.glBindTexture(gl.GL_TEXTURE_2D, self._textures[self._current].id)
+        gl.glActiveTexture(gl.GL_TEXTURE1)
+        gl.glBindTexture(gl.GL_TEXTURE_2D, self._textures[self._current ^ 1].id)
+        program = self.program
+        program["u_current"] = 0
+        program["u_previous"] = 1
+        program["u_motion"] = tuple(float(v) for v in uv.T.flatten())  # GLSL is column-major
+        program["u_crossfade"] = float(crossfade)
+        program["u_fit"] = self._fit()
+        for key in ("brightness", "contrast", "saturation", "gamma"):
+            program[f"u_{key}"] = float(getattr(self.grading, key))
+        self._quad.draw(gl.GL_TRIANGLE_STRIP)
+        program.stop()
+        gl.glActiveTexture(gl.GL_TEXTURE0)
+        if self._state is not None and self._state.overlay:
+            self._label.text = self.overlay_text()
+            self._label.draw()
+        self.frames_drawn += 1
+        self._draws.mark(time.monotonic())
+
+    def overlay_text(self) -> str:
+        """Layer, chain, dream and display fps, recording state."""
+        state, stats = self._state, self._stats
+        if state is None:
+            return ""
+        look = state.look
+        chain = " > ".join(link.name for link in look.chain if link.enabled) or "(none)"
+        dream_fps = getattr(stats, "dream_fps", 0.0) or 0.0
+        display = self.display_fps() or 0.0
+        rec = "REC" if state.recording else "not recording"
+        dropped = getattr(stats, "dropped", 0)
+        lines = [f"{look.model} {', '.join(look.layers)}   chain: {chain}",
+                 f"dream {dream_fps:.1f} fps   display {display:.0f} fps   {rec}"
+                 + (f" ({dropped} dropped)" if dropped else "")
+                 + ("   PAUSED" if state.paused else "")]
+        return "\n".join(lines)
+
+    def screenshot(self) -> np.ndarray:
+        """The back buffer as HxWx3 uint8, top row first (call after `draw`, before flip)."""
+        ww, wh = self.window.get_framebuffer_size()
+        buf = (ctypes.c_ubyte * (ww * wh * 3))()
+        gl.glPixelStorei(gl.GL_PACK_ALIGNMENT, 1)
+        gl.glReadPixels(0, 0, ww, wh, gl.GL_RGB, gl.GL_UNSIGNED_BYTE, buf)
+        return np.frombuffer(buf, dtype=np.uint8).reshape(wh, ww, 3)[::-1].copy()
+
+    def run(self, worker: Callable[[threading.Event], Any], stop: threading.Event) -> None:
+        """Run `worker(stop)` (the render loop) on a thread, the window on this one, until the
+        worker returns or the window is closed; then stop the worker and close the window."""
+        done = threading.Event()
+        errors: list[BaseException] = []
+
+        def target() -> None:
+            try:
+                worker(stop)
+            except BaseException as exc:  # re-raised on the main thread
+                errors.append(exc)
+            finally:
+                done.set()
+
+        thread = threading.Thread(target=target, name="render-loop", daemon=True)
+
+        def check(_dt: float) -> None:
+            if done.is_set():
+                pyglet.app.exit()
+
+        pyglet.clock.schedule_interval(check, 0.05)
+        thread.start()
+        try:
+            pyglet.app.run(1.0 / self.refresh_hz)
+        finally:
+            pyglet.clock.unschedule(check)
+            stop.set()
+            thread.join(timeout=30)
+            self.close()
+        if errors:
+            raise errors[0]
+
+    def close(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        for texture in self._textures:
+            texture.delete()
+        self.window.close()

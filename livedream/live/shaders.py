@@ -1,0 +1,220 @@
+"""GLSL shaders for the display: loading `shaders/*.glsl`, readable compile errors, uniforms.
+
+No GL here (only `display.py` imports pyglet): this module finds and reads shader files, turns a
+driver's info log into an error naming the file and line, computes the between-frame motion
+matrix from the transform chain, and holds a torch reference of the shader's colour grading
+(the oracle the window test compares a screenshot against).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from livedream.errors import LivedreamError
+from livedream.look import ChainLink
+
+#: Shader files live at the repository root in `shaders/`; LIVEDREAM_SHADERS overrides it.
+DEFAULT_SHADER_DIR = Path(__file__).resolve().parents[2] / "shaders"
+
+
+class ShaderCompileError(LivedreamError):
+    """A shader failed to compile or link; the message names the file and line of each error."""
+
+
+@dataclass(frozen=True)
+class ShaderSource:
+    """One shader stage read from a file."""
+
+    path: Path
+    text: str
+    stage: str  # "vertex" or "fragment"
+
+
+def shader_dir() -> Path:
+    return Path(os.environ.get("LIVEDREAM_SHADERS", DEFAULT_SHADER_DIR))
+
+
+def load_shader(name: str, stage: str, directory: Path | None = None) -> ShaderSource:
+    """Read `<directory>/<name>.<vert|frag>.glsl` (a path ending in .glsl is read as given)."""
+    if stage not in ("vertex", "fragment"):
+        raise ValueError(f"stage must be 'vertex' or 'fragment', got {stage!r}")
+    path = Path(name)
+    if path.suffix != ".glsl":
+        suffix = "vert" if stage == "vertex" else "frag"
+        path = (directory or shader_dir()) / f"{name}.{suffix}.glsl"
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ShaderCompileError(f"cannot read {stage} shader {path}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise ShaderCompileError(f"{path}: shader source is not UTF-8 text") from None
+    return ShaderSource(path, text, stage)
+
+
+# Info-log formats: Mesa "0:12(5): error: ...", NVIDIA "0(12) : error C0000: ...",
+# AMD/Intel/ANGLE "ERROR: 0:12: ...".
+_LOG_PATTERNS = (
+    re.compile(r"^\s*\d+:(?P<line>\d+)\(\d+\):\s*(?P<msg>.*)$"),
+    re.compile(r"^\s*\d+\((?P<line>\d+)\)\s*:\s*(?P<msg>.*)$"),
+    re.compile(r"^\s*(?P<kind>ERROR|WARNING):\s*\d+:(?P<line>\d+):\s*(?P<msg>.*)$"),
+)
+
+
+def parse_info_log(info_log: str) -> list[tuple[int | None, str]]:
+    """(source line or None, message) for each non-empty line of a GL compile info log."""
+    out: list[tuple[int | None, str]] = []
+    for raw in info_log.splitlines():
+        if not raw.strip():
+            continue
+        for pattern in _LOG_PATTERNS:
+            match = pattern.match(raw)
+            if match:
+                kind = match.groupdict().get("kind")
+                msg = match.group("msg").strip()
+                out.append((int(match.group("line")), f"{kind.lower()}: {msg}" if kind else msg))
+                break
+        else:
+            out.append((None, raw.strip()))
+    return out
+
+
+def compile_error(source: ShaderSource, info_log: str, line_offset: int = 0) -> ShaderCompileError:
+    """A ShaderCompileError naming `source.path:line` for every message of `info_log`.
+
+    `line_offset` is the number of lines prepended to the file's text before compiling.
+    """
+    lines = source.text.splitlines()
+    parts = []
+    for line, msg in parse_info_log(info_log) or [(None, "compilation failed (empty log)")]:
+        if line is None:
+            parts.append(f"{source.path}: {msg}")
+            continue
+        line -= line_offset
+        code = lines[line - 1].strip() if 0 < line <= len(lines) else ""
+        parts.append(f"{source.path}:{line}: {msg}" + (f"\n    {code}" if code else ""))
+    return ShaderCompileError(f"{source.stage} shader failed to compile:\n" + "\n".join(parts))
+
+
+# --- colour grading ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Grading:
+    """The fragment shader's colour grading uniforms (defaults leave the frame unchanged)."""
+
+    brightness: float = 0.0
+    contrast: float = 1.0
+    saturation: float = 1.0
+    gamma: float = 1.0
+
+    def __post_init__(self) -> None:
+        for key in ("brightness", "contrast", "saturation", "gamma"):
+            if not math.isfinite(getattr(self, key)):
+                raise LivedreamError(f"grading.{key} must be finite")
+        if self.gamma <= 0:
+            raise LivedreamError(f"grading.gamma must be > 0, got {self.gamma}")
+
+
+_LUMA = (0.2126, 0.7152, 0.0722)
+
+
+def grade_reference(frame: Tensor, grading: Grading) -> Tensor:
+    """What `display.frag.glsl` does to a [B,3,H,W] frame (no motion, crossfade 1), in torch."""
+    c = (frame - 0.5) * grading.contrast + 0.5 + grading.brightness
+    luma = (c * torch.tensor(_LUMA, dtype=c.dtype, device=c.device).view(1, 3, 1, 1)).sum(
+        1, keepdim=True)
+    c = luma + (c - luma) * grading.saturation
+    return c.clamp(0.0, 1.0).pow(1.0 / grading.gamma)
+
+
+# --- between-frame motion ----------------------------------------------------------------------
+def link_motion(link: ChainLink, width: int, height: int) -> np.ndarray | None:
+    """The 3x3 output->input map of one geometric link, in centred (x, y) pixel coordinates.
+
+    Mirrors `livedream.transforms.geometry` (scipy convention); None for non-geometric links,
+    which add no motion between dream frames.
+    """
+    from livedream.transforms import get_transform
+
+    params = {**get_transform(link.name).defaults(), **link.params}
+    m = np.eye(3)
+    if link.name == "zoom":
+        k, s = 1.0 - float(params["scale"]), float(params["scale"])
+        m[:2, :2] *= k
+        m[:2, 2] = s / 2
+    elif link.name == "stretch":
+        k, s = 1.0 - float(params["scale"]), float(params["scale"])
+        axis = 1 if params["axis"] == "vertical" else 0
+        m[axis, axis] = k
+        m[axis, 2] = s / 2
+    elif link.name == "rotate":
+        theta = math.radians(float(params["degrees"]))
+        k = 1.0 - float(params["scale"])
+        m[:2, :2] = k * np.array([[math.cos(theta), -math.sin(theta)],
+                                  [math.sin(theta), math.cos(theta)]])
+    elif link.name == "affine":
+        a, b, c, d = (float(params[key]) for key in "abcd")
+        m[:2, :2] = [[d, c], [b, a]]  # (y, x) matrix [[a, b], [c, d]] in (x, y) order
+        m[:2, 2] = [float(params["tx"]) * width, float(params["ty"]) * height]
+    else:
+        return None
+    return m
+
+
+def chain_motion(chain: tuple[ChainLink, ...], width: int, height: int) -> np.ndarray:
+    """The whole chain's per-frame geometric map (links compose as A1 @ A2 @ ...)."""
+    total = np.eye(3)
+    for link in chain:
+        if link.enabled:
+            m = link_motion(link, width, height)
+            if m is not None:
+                total = total @ m
+    return total
+
+
+def motion_power(per_frame: np.ndarray, fraction: float) -> np.ndarray:
+    """`per_frame` to the power `fraction` in [0, 1] (a flip or a collapse gives identity)."""
+    fraction = min(1.0, max(0.0, float(fraction)))
+    if fraction == 0.0 or np.allclose(per_frame, np.eye(3)):
+        return np.eye(3)
+    if fraction == 1.0:
+        return per_frame.copy()
+    from scipy.linalg import expm, logm
+
+    if np.linalg.det(per_frame[:2, :2]) <= 1e-6:
+        return np.eye(3)
+    log_m = logm(per_frame)
+    if np.iscomplexobj(log_m):
+        if np.abs(log_m.imag).max() > 1e-9:
+            return np.eye(3)
+        log_m = log_m.real
+    return expm(fraction * log_m)
+
+
+def motion_uv_matrix(per_frame: np.ndarray, fraction: float, width: int, height: int) -> np.ndarray:
+    """`u_motion`: frame uv -> sampled uv for `per_frame ** fraction` (pixel map -> uv map)."""
+    to_pixels = np.array([[width, 0.0, -width / 2], [0.0, height, -height / 2], [0, 0, 1]])
+    return np.linalg.inv(to_pixels) @ motion_power(per_frame, fraction) @ to_pixels
+
+
+def motion_reference(frame: Tensor, uv_matrix: np.ndarray) -> Tensor:
+    """Torch version of the shader's motion sampling (bilinear, black outside) for tests."""
+    _, _, h, w = frame.shape
+    ys = (torch.arange(h, dtype=torch.float64) + 0.5) / h
+    xs = (torch.arange(w, dtype=torch.float64) + 0.5) / w
+    v, u = torch.meshgrid(ys, xs, indexing="ij")
+    m = torch.as_tensor(uv_matrix, dtype=torch.float64)
+    su = m[0, 0] * u + m[0, 1] * v + m[0, 2]
+    sv = m[1, 0] * u + m[1, 1] * v + m[1, 2]
+    grid = torch.stack((su * 2 - 1, sv * 2 - 1), -1).unsqueeze(0).to(frame.dtype)
+    out = torch.nn.functional.grid_sample(frame, grid.expand(frame.shape[0], -1, -1, -1),
+                                          mode="bilinear", padding_mode="border",
+                                          align_corners=False)
+    inside = ((su >= 0) & (su <= 1) & (sv >= 0) & (sv <= 1)).to(frame.dtype)
+    return out * inside

@@ -1,0 +1,154 @@
+"""Shader loading, compile errors naming file and line, motion and grading uniforms."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import livedream.transforms.geometry  # noqa: F401  (registers zoom/stretch/rotate/affine)
+from livedream.live.shaders import (
+    Grading,
+    ShaderCompileError,
+    ShaderSource,
+    chain_motion,
+    compile_error,
+    grade_reference,
+    load_shader,
+    motion_power,
+    motion_reference,
+    motion_uv_matrix,
+    parse_info_log,
+)
+from livedream.look import ChainLink
+from livedream.transforms import apply_chain
+
+BROKEN = """#version 330 core
+in vec2 v_uv;
+out vec4 out_color;
+void main() {
+    vec3 c = vec3(v_uv, 0.0)
+    out_color = vec4(c, 1.0);
+}
+"""
+
+
+def test_shipped_shaders_load():
+    vert, frag = load_shader("display", "vertex"), load_shader("display", "fragment")
+    assert vert.path.name == "display.vert.glsl" and "#version 330" in vert.text
+    assert "u_motion" in frag.text and "u_gamma" in frag.text
+
+
+def test_missing_shader_names_the_path(tmp_path):
+    with pytest.raises(ShaderCompileError, match="nope.frag.glsl"):
+        load_shader("nope", "fragment", tmp_path)
+
+
+@pytest.mark.parametrize(
+    "log_line",
+    [
+        "0:6(5): error: syntax error, unexpected IDENTIFIER",  # Mesa
+        "0(6) : error C0000: syntax error, unexpected identifier",  # NVIDIA
+        "ERROR: 0:6: 'out_color' : syntax error",  # AMD / Intel / ANGLE
+    ],
+)
+def test_info_log_formats_map_to_file_and_line(log_line, tmp_path):
+    path = tmp_path / "broken.frag.glsl"
+    error = compile_error(ShaderSource(path, BROKEN, "fragment"), log_line + "\n")
+    text = str(error)
+    assert f"{path}:6:" in text and "syntax error" in text
+    assert "out_color = vec4(c, 1.0);" in text  # quotes the offending line
+
+
+def test_info_log_line_offset_and_unparsed_lines():
+    parsed = parse_info_log("linker said no\n\n0:9(1): error: x\n")
+    assert parsed == [(None, "linker said no"), (9, "error: x")]
+    source = ShaderSource(__import__("pathlib").Path("a.glsl"), BROKEN, "fragment")
+    assert "a.glsl:6:" in str(compile_error(source, "0:8(1): error: x", line_offset=2))
+
+
+def test_grade_reference_hand_computed():
+    frame = torch.tensor([0.2, 0.5, 0.8]).view(1, 3, 1, 1)
+    assert torch.allclose(grade_reference(frame, Grading()), frame)
+    out = grade_reference(frame, Grading(brightness=0.1, contrast=2.0, saturation=0.0, gamma=2.0))
+    c = np.array([0.2, 0.5, 0.8]) * 2 - 0.5 + 0.1  # contrast about 0.5, then brightness
+    luma = float(np.dot(c, [0.2126, 0.7152, 0.0722]))
+    expected = np.full(3, np.clip(luma, 0, 1) ** 0.5)
+    assert np.allclose(out.flatten().numpy(), expected, atol=1e-6)
+
+
+def test_motion_power_composes():
+    chain = (ChainLink("zoom", {"scale": 0.1}), ChainLink("rotate", {"degrees": 8.0}))
+    per_frame = chain_motion(chain, 64, 48)
+    half = motion_power(per_frame, 0.5)
+    assert np.allclose(half @ half, per_frame, atol=1e-9)
+    assert np.allclose(motion_power(per_frame, 0.0), np.eye(3))
+    assert np.allclose(motion_power(per_frame, 1.0), per_frame)
+    flip = np.diag([-1.0, 1.0, 1.0])
+    assert np.allclose(motion_power(flip, 0.5), np.eye(3))  # no real root: no motion
+
+
+@pytest.mark.parametrize(
+    "chain",
+    [
+        (ChainLink("zoom", {"scale": 0.08}),),
+        (ChainLink("stretch", {"scale": 0.1, "axis": "horizontal"}),),
+        (ChainLink("rotate", {"degrees": 6.0}),),
+        (ChainLink("affine", {"a": 0.95, "b": 0.05, "c": -0.03, "d": 1.02, "tx": 0.02}),),
+    ],
+)
+def test_full_motion_matches_the_chain_transform(chain):
+    """At fraction 1 the shader's motion reproduces what the chain does to the frame."""
+    h, w = 48, 64
+    gen = torch.Generator().manual_seed(0)
+    smooth = torch.nn.functional.interpolate(torch.rand(1, 3, 6, 8, generator=gen), size=(h, w),
+                                             mode="bicubic", align_corners=False).clamp(0, 1)
+    expected = apply_chain(smooth, chain)
+    got = motion_reference(smooth, motion_uv_matrix(chain_motion(chain, w, h), 1.0, w, h))
+    inner = (slice(None), slice(None), slice(6, h - 6), slice(6, w - 6))
+    assert (got[inner] - expected[inner]).abs().max() < 2e-3
+
+
+def test_chain_motion_composes_in_chain_order():
+    """Stretch then rotate (they do not commute): one composed warp equals the chain's two."""
+    h, w = 48, 64
+    gen = torch.Generator().manual_seed(1)
+    smooth = torch.nn.functional.interpolate(torch.rand(1, 3, 6, 8, generator=gen), size=(h, w),
+                                             mode="bicubic", align_corners=False).clamp(0, 1)
+    chain = (ChainLink("stretch", {"scale": 0.2, "axis": "horizontal"}),
+             ChainLink("rotate", {"degrees": 30.0}))
+    expected = apply_chain(smooth, chain)
+    inner = (slice(None), slice(None), slice(8, h - 8), slice(8, w - 8))
+    right = motion_reference(smooth, motion_uv_matrix(chain_motion(chain, w, h), 1.0, w, h))
+    wrong = motion_reference(smooth, motion_uv_matrix(chain_motion(chain[::-1], w, h), 1, w, h))
+    right_err = (right - expected)[inner].abs().mean()
+    wrong_err = (wrong - expected)[inner].abs().mean()
+    assert right_err < 3e-3 and wrong_err > 3 * right_err
+
+
+def test_non_geometric_links_add_no_motion():
+    import livedream.transforms  # noqa: F401
+
+    assert np.allclose(chain_motion((), 64, 48), np.eye(3))
+    assert np.allclose(chain_motion((ChainLink("zoom", {"scale": 0.1}, enabled=False),), 64, 48),
+                       np.eye(3))
+
+
+@pytest.mark.display
+def test_broken_glsl_file_error_names_file_and_line(xvfb_display, tmp_path):
+    from livedream.live import display
+
+    path = tmp_path / "broken.frag.glsl"
+    path.write_text(BROKEN)
+    window = display.pyglet.window.Window(32, 32, visible=False, config=display.gl.Config(
+        major_version=3, minor_version=3, forward_compatible=True, double_buffer=True))
+    try:
+        with pytest.raises(ShaderCompileError) as info:
+            display.compile_program(load_shader("display", "vertex"),
+                                    load_shader(str(path), "fragment"))
+    finally:
+        window.close()
+    text = str(info.value)
+    # Mesa reports the missing ';' where the next statement starts (line 6).
+    assert f"{path}:6:" in text or f"{path}:5:" in text, text
+    assert "fragment shader failed" in text
