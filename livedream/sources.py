@@ -75,7 +75,7 @@ def _read_rgb(path: Path) -> np.ndarray:
         raise SourceError(f"image file {str(path)!r} does not exist")
     try:
         with Image.open(path) as image:
-            return np.asarray(image.convert("RGB"))
+            return np.array(image.convert("RGB"))
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
         raise SourceError(f"cannot read image {str(path)!r}: {exc}") from None
 

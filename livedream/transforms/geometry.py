@@ -190,8 +190,8 @@ def tile_affine(
     x_edges = torch.tensor(tile_edges(w, cols), device=dev, dtype=torch.float32)
     y, x = _pixel_grid(frame)
     # Which tile each output pixel belongs to, and that tile's origin and size.
-    tile_r = torch.bucketize(y, y_edges[1:], right=True)
-    tile_c = torch.bucketize(x, x_edges[1:], right=True)
+    tile_r = torch.bucketize(y[:, 0].contiguous(), y_edges[1:], right=True)[:, None].expand(h, w)
+    tile_c = torch.bucketize(x[0], x_edges[1:], right=True)[None, :].expand(h, w)
     y0, y1 = y_edges[tile_r], y_edges[tile_r + 1]
     x0, x1 = x_edges[tile_c], x_edges[tile_c + 1]
     cy, cx = y0 + (y1 - y0 - 1) / 2, x0 + (x1 - x0 - 1) / 2
