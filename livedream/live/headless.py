@@ -14,41 +14,15 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from livedream.state import Command, CommandQueue, Quit, SetFlag, State, StepLayer, StepPreset
+from livedream.state import Command, CommandQueue, State
 
 log = logging.getLogger(__name__)
 
-#: Used only while `livedream.control.keys` is not importable: the issue's documented keys.
-_FALLBACK_KEYS: dict[str, Command] = {
-    "SPACE": SetFlag("paused"),
-    "F": SetFlag("fullscreen"),
-    "R": SetFlag("recording"),
-    "O": SetFlag("overlay"),
-    "ESCAPE": Quit(),
-    "LEFT": StepLayer(-1),
-    "RIGHT": StepLayer(1),
-    "UP": StepPreset(-1),
-    "DOWN": StepPreset(1),
-}
-
-
 def key_command(symbol: str, modifiers: int = 0) -> Command | None:
     """The command bound to a pyglet key symbol name ("SPACE", "LEFT", "_1"...), or None."""
-    try:
-        from livedream.control import keys
-    except ImportError:
-        return _FALLBACK_KEYS.get(symbol)
-    for fn_name in ("command_for_key", "key_command", "command_for"):
-        fn = getattr(keys, fn_name, None)
-        if callable(fn):
-            try:
-                return fn(symbol, modifiers)
-            except TypeError:
-                return fn(symbol)
-    mapping = getattr(keys, "KEYMAP", None) or getattr(keys, "DEFAULT_KEYS", None)
-    if isinstance(mapping, dict):
-        return mapping.get(symbol)
-    return _FALLBACK_KEYS.get(symbol)
+    from livedream.control.keys import key_command as lookup
+
+    return lookup(symbol)
 
 
 def dispatch_key(queue: CommandQueue, symbol: str, modifiers: int = 0) -> Command | None:

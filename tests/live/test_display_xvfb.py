@@ -1,0 +1,134 @@
+"""The real pyglet window under Xvfb (Mesa llvmpipe): what the shader draws, and display rate."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import numpy as np
+import pytest
+import torch
+
+import livedream.transforms.geometry  # noqa: F401  (registers zoom)
+from livedream.live.clock import SystemClock
+from livedream.live.loop import RenderLoop
+from livedream.live.shaders import (
+    Grading,
+    chain_motion,
+    grade_reference,
+    motion_reference,
+    motion_uv_matrix,
+)
+from livedream.look import ChainLink, Look
+from livedream.state import CommandQueue, SetFlag, State
+from tests.tiny_model import TinyDreamModel
+
+pytestmark = pytest.mark.display
+W, H = 64, 48
+
+
+def smooth_frame(seed: int = 0) -> torch.Tensor:
+    gen = torch.Generator().manual_seed(seed)
+    coarse = torch.rand(1, 3, 6, 8, generator=gen)
+    return torch.nn.functional.interpolate(coarse, size=(H, W), mode="bicubic",
+                                           align_corners=False).clamp(0, 1)
+
+
+@pytest.fixture
+def window(xvfb_display):
+    from livedream.live.display import WindowDisplay
+
+    queue = CommandQueue()
+    display = WindowDisplay(queue, (W, H), vsync=False, grading=Grading(
+        brightness=0.05, contrast=1.3, saturation=0.6, gamma=1.4))
+    display.window.switch_to()
+    yield display, queue
+    display.close()
+
+
+def draw_and_grab(display, state, frame, fraction):
+    display.show(frame, state)
+    display.window.switch_to()
+    display.window.dispatch_events()
+    display.draw(fraction=fraction)
+    shot = display.screenshot()
+    display.window.flip()
+    return shot
+
+
+def to_tensor(shot: np.ndarray) -> torch.Tensor:
+    return torch.from_numpy(shot.astype(np.float32) / 255.0).permute(2, 0, 1).unsqueeze(0)
+
+
+def test_window_shows_the_frame_through_the_shader(window):
+    display, _ = window
+    state = State(look=Look(chain=()), overlay=False)
+    frame = smooth_frame()
+    shot = draw_and_grab(display, state, frame, fraction=0.0)
+    assert shot.shape == (H, W, 3)
+    quantised = torch.round(frame * 255) / 255  # the texture holds 8-bit values
+    expected = grade_reference(quantised, display.grading)
+    error = (to_tensor(shot) - expected).abs()
+    assert error.mean() < 1.5 / 255 and error.max() < 6 / 255
+    # ...and the grading did something: the raw frame is far from the screenshot.
+    assert (to_tensor(shot) - frame).abs().mean() > 10 / 255
+    assert display.uploads == 1
+
+
+def test_between_frame_motion_in_the_shader(window):
+    display, _ = window
+    display.grading = Grading()
+    chain = (ChainLink("zoom", {"scale": 0.2}),)
+    state = State(look=Look(chain=chain), overlay=False)
+    frame = torch.round(smooth_frame(1) * 255) / 255
+    still = to_tensor(draw_and_grab(display, state, frame, fraction=0.0))
+    half = to_tensor(display_draw(display, fraction=0.5))
+    expected = motion_reference(frame, motion_uv_matrix(chain_motion(chain, W, H), 0.5, W, H))
+    inner = (slice(None), slice(None), slice(2, H - 2), slice(2, W - 2))
+    assert (half - expected)[inner].abs().mean() < 2 / 255
+    assert (half - still)[inner].abs().mean() > 5 / 255  # it really moved without a new frame
+    assert display.uploads == 1  # no new texture upload for the motion
+
+
+def display_draw(display, fraction):
+    display.window.switch_to()
+    display.draw(fraction=fraction)
+    shot = display.screenshot()
+    display.window.flip()
+    return shot
+
+
+def test_key_press_in_window_reaches_the_queue(window):
+    from livedream.live import display as display_module
+
+    display, queue = window
+    display.window.dispatch_event("on_key_press", display_module.pyglet.window.key.SPACE, 0)
+    display.window.dispatch_events()  # pyglet may queue events until the window's next poll
+    envelopes = queue.drain()
+    assert [e.command for e in envelopes] == [SetFlag("paused")]
+
+
+def test_display_rate_exceeds_slow_dream_rate(window):
+    display, queue = window
+
+    def slow_dream(model, frame, layers, settings, generator=None, guide=None):
+        time.sleep(0.25)  # a net managing 4 dream frames/s
+        return frame
+
+    state = State(look=Look(model="tiny", layers=("conv2",), chain=(
+        ChainLink("zoom", {"scale": 0.05}),)))
+    loop = RenderLoop(state, queue, display, model=TinyDreamModel(), clock=SystemClock(),
+                      size=(W, H), dream_fn=slow_dream)
+    stats: list = []
+
+    def worker(stop: threading.Event) -> None:
+        stats.append(loop.run(max_seconds=2.0, stop=stop))
+
+    started = time.monotonic()
+    display.run(worker, threading.Event())
+    assert time.monotonic() - started < 20
+    (final,) = stats
+    assert 3 <= final.frames <= 9
+    assert display.uploads <= final.frames  # one texture upload per dream frame at most
+    assert display.frames_drawn >= 4 * final.frames  # redrawn far more often than dreamed
+    assert display.closed
