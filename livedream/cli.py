@@ -61,3 +61,6 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `livedream models | head`: the reader left, nothing to report
+        sys.stderr.close()
+        return 0
