@@ -1,0 +1,247 @@
+"""`livedream run`: the live show, in a window (pyglet) or headless, played over OSC/MIDI/keys.
+
+The window runs on the main thread at the monitor rate; the render loop dreams on a worker thread.
+Headless, the loop runs on the main thread until --frames/--seconds, a Quit, or SIGINT/SIGTERM.
+Either way the recording is finalised before exit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+from contextlib import ExitStack
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from livedream.errors import LivedreamError, ParamError
+
+log = logging.getLogger(__name__)
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    """'1280x720' -> (1280, 720); each side 16..8192."""
+    try:
+        width, height = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise ParamError(f"--size {text!r}: expected WIDTHxHEIGHT, e.g. 1280x720") from None
+    if not (16 <= width <= 8192 and 16 <= height <= 8192):
+        raise ParamError(f"--size {text!r}: each side must be between 16 and 8192 pixels")
+    return width, height
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add = parser.add_argument
+    add("--preset", help="preset name (see `livedream presets`) or a .toml file")
+    add("--model", help="built-in model name or a Caffe deploy.prototxt")
+    add("--weights", help="weights file for --model")
+    add("--layer", help="layer to dream on (default: the preset's or the model's default)")
+    add("--size", default="1280x720", help="dream frame size WIDTHxHEIGHT (default 1280x720)")
+    add("--source", help="live source blended into the buffer: webcam:N, video file or image")
+    add("--source-mix", type=float, default=None, help="source weight 0..1 (default 0.1 with "
+        "--source)")
+    add("--fullscreen", action="store_true", help="start fullscreen (F toggles)")
+    add("--screen", type=int, default=None, help="screen index for the window / fullscreen")
+    add("--display-motion", default="motion", choices=("motion", "crossfade", "none"),
+        help="what the window does between dream frames (default: continue the chain's motion)")
+    add("--record", metavar="FILE", help="record what is shown (.mp4 crash-safe, or .gif)")
+    add("--record-frames", metavar="DIR", help="record numbered PNG frames into DIR")
+    add("--record-fps", type=float, default=30.0, help="frame rate written to the recording")
+    add("--headless", action="store_true", help="no window (recording-only / OSC-controlled)")
+    add("--frames", type=int, default=None, help="stop after this many dream frames")
+    add("--seconds", type=float, default=None, help="stop after this many seconds")
+    add("--osc-host", default="127.0.0.1", help="OSC bind address (0.0.0.0 opens it to the LAN)")
+    add("--osc-port", type=int, default=9000, help="OSC UDP port (0 = no OSC)")
+    add("--osc-allow", nargs="+", metavar="IP", help="only accept OSC from these addresses")
+    add("--midi-in", metavar="NAME", help="MIDI input port (name, prefix or index)")
+    add("--midi-out", metavar="NAME", help="MIDI output port for LED/fader echo")
+    add("--midi-map", metavar="FILE", help="MIDI mapping TOML")
+    add("--device", default=None, help="cpu, cuda, cuda:N (default: CUDA when present)")
+    add("--seed", type=int, default=None, help="seed for the start image and jitter")
+
+
+class _NumberedPath:
+    """session.mp4, then session-2.mp4, ... each time recording is switched on again."""
+
+    def __init__(self, path: str) -> None:
+        self.path = Path(path)
+        self.count = 0
+
+    def next(self) -> Path:
+        self.count += 1
+        if self.count == 1:
+            return self.path
+        return self.path.with_name(f"{self.path.stem}-{self.count}{self.path.suffix}")
+
+
+class _Fanout:
+    """Several threaded recorders fed the same frames (e.g. --record and --record-frames)."""
+
+    def __init__(self, recorders: list[Any]) -> None:
+        self.recorders = recorders
+
+    def write(self, frame: Any) -> None:
+        for recorder in self.recorders:
+            recorder.write(frame)
+
+    def close(self) -> None:
+        for recorder in self.recorders:
+            recorder.close()
+
+    @property
+    def dropped(self) -> int:
+        return sum(int(getattr(r, "dropped", 0)) for r in self.recorders)
+
+    @property
+    def frames_written(self) -> int:
+        return min(int(getattr(r, "frames_written", 0)) for r in self.recorders)
+
+
+def _recorder_factory(args: argparse.Namespace) -> Any:
+    from livedream.record import ThreadedRecorder, open_recorder
+
+    targets = [_NumberedPath(p) for p in (args.record, args.record_frames) if p]
+    if not targets:
+        return None
+
+    def factory() -> _Fanout:
+        recorders = []
+        for target in targets:
+            path = target.next()
+            recorders.append(ThreadedRecorder(open_recorder(path, args.record_fps), max_queue=16))
+            log.info("recording to %s", path)
+        return _Fanout(recorders)
+
+    return factory
+
+
+def _presets() -> dict[str, Any]:
+    """Every shipped preset as a Look (a broken preset file is logged and skipped)."""
+    from livedream.presets import list_presets, load_preset
+
+    looks = {}
+    for name, path in list_presets().items():
+        try:
+            looks[name] = load_preset(path).look
+        except LivedreamError as exc:
+            log.warning("skipping preset %s: %s", name, exc)
+    return looks
+
+
+def _initial_state(args: argparse.Namespace) -> tuple[Any, int]:
+    from livedream.look import Look
+    from livedream.state import SOURCE_MIX, State
+
+    seed = 0
+    if args.preset:
+        from livedream.presets import open_preset
+
+        preset = open_preset(args.preset, allow_paths=True)
+        look, seed, name = preset.look, preset.seed, preset.name
+    else:
+        look, name = Look(), None
+    if args.model:
+        from livedream.models.registry import default_layer, is_prototxt
+
+        layers = look.layers if is_prototxt(args.model) else (default_layer(args.model),)
+        look = replace(look, model=args.model, weights=args.weights, layers=layers)
+    elif args.weights:
+        look = replace(look, weights=args.weights)
+    if args.layer:
+        look = replace(look, layers=(args.layer,))
+    mix = args.source_mix if args.source_mix is not None else (0.1 if args.source else 0.0)
+    state = State(look=look, preset=name, source=args.source,
+                  source_mix=float(SOURCE_MIX.validate(mix, "--source-mix")),
+                  recording=bool(args.record or args.record_frames), fullscreen=args.fullscreen)
+    return state, seed if args.seed is None else args.seed
+
+
+def run(args: argparse.Namespace) -> int:
+    """Start the show; returns 0 after a clean stop (recording finalised)."""
+    from livedream.device import pick_device
+    from livedream.live.clock import SystemClock
+    from livedream.live.headless import HeadlessDisplay
+    from livedream.live.loop import RenderLoop
+    from livedream.models.registry import load_model
+    from livedream.state import CommandQueue, Quit
+
+    size = parse_size(args.size)
+    for flag in ("frames", "seconds"):
+        value = getattr(args, flag)
+        if value is not None and value <= 0:
+            raise ParamError(f"--{flag} must be > 0, got {value}")
+    if args.record_fps <= 0:
+        raise ParamError(f"--record-fps must be > 0, got {args.record_fps}")
+    state, seed = _initial_state(args)
+    device = pick_device(args.device)
+    queue = CommandQueue()
+    stop = threading.Event()
+
+    with ExitStack() as stack:
+        log.info("loading model %s on %s", state.look.model, device)
+        model = load_model(state.look.model, state.look.weights, device)
+        source = None
+        if args.source:
+            from livedream.sources import open_source
+
+            source = open_source(args.source, size, device)
+            stack.callback(source.close)
+        if args.osc_port:
+            from livedream.control.osc import OscControl
+
+            allow = set(args.osc_allow) if args.osc_allow else None
+            osc = OscControl(queue, args.osc_host, args.osc_port, allow)
+            stack.callback(osc.close)
+        if args.midi_in or args.midi_out:
+            _open_midi(args, queue, stack)
+        if args.headless:
+            display: Any = HeadlessDisplay(queue)
+        else:
+            from livedream.live.display import WindowDisplay
+
+            display = WindowDisplay(queue, size, fullscreen=state.fullscreen, screen=args.screen,
+                                    motion=args.display_motion)
+        loop = RenderLoop(state, queue, display, model=model, clock=SystemClock(),
+                          recorder_factory=_recorder_factory(args), source=source, size=size,
+                          device=device, presets=_presets(), seed=seed)
+        stack.callback(loop.close)  # finalise the recording whatever happens
+
+        def on_signal(signum: int, _frame: Any) -> None:
+            log.info("%s: stopping and finalising the recording", signal.Signals(signum).name)
+            queue.put(Quit(), origin="signal")
+            stop.set()
+
+        old_handlers = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+        stack.callback(lambda: [signal.signal(s, h) for s, h in old_handlers.items()])
+        log.info("show running: %s %s, %dx%d, %s", state.look.model, ", ".join(state.look.layers),
+                 size[0], size[1], "headless" if args.headless else "window")
+
+        def worker(stop_event: threading.Event) -> None:
+            loop.run(max_frames=args.frames, max_seconds=args.seconds, stop=stop_event)
+
+        if args.headless:
+            worker(stop)
+        else:
+            display.run(worker, stop)
+        loop.close()
+        stats = loop.stats()
+    print(f"livedream run: {stats.frames} frames, {stats.dream_fps:.2f} dream fps, "
+          f"{stats.recorded} recorded, {stats.dropped} dropped, {stats.rejected} commands "
+          f"rejected, {stats.reseeds} re-seeds", file=sys.stderr)
+    return 0
+
+
+def _open_midi(args: argparse.Namespace, queue: Any, stack: ExitStack) -> None:
+    from livedream.control.midi import MidiControl, MidiMap, open_midi
+
+    midi_map = MidiMap.load(args.midi_map) if args.midi_map else None
+    output = open_midi(args.midi_out, output=True) if args.midi_out else None
+    if output is not None:
+        stack.callback(output.close)
+    control = MidiControl(queue, midi_map, output)
+    if args.midi_in:
+        port = open_midi(args.midi_in, callback=control.handle)
+        stack.callback(port.close)
