@@ -130,6 +130,10 @@ class Source(Protocol):
 
     def close(self) -> None: ...
 
+    def __enter__(self) -> Source: ...
+
+    def __exit__(self, *exc: object) -> None: ...
+
 
 class StillSource:
     """A fixed picture (image file or the generated image); every read returns a fresh copy."""
@@ -160,6 +164,7 @@ class CaptureSource:
         import cv2
 
         self.name, self.size, self.device = name, size, device
+        self.target = target
         self.loops = isinstance(target, str)
         self.capture = cv2.VideoCapture(target)
         self.last: Tensor | None = None
@@ -178,7 +183,9 @@ class CaptureSource:
 
         ok, bgr = self.capture.read()
         if (not ok or bgr is None) and self.loops:
-            self.capture.set(cv2.CAP_PROP_POS_FRAMES, 0)  # end of the file: loop
+            # End of the file: reopen it (seeking to frame 0 is unreliable for some codecs).
+            self.capture.release()
+            self.capture = cv2.VideoCapture(self.target)
             ok, bgr = self.capture.read()
         if not ok or bgr is None:
             raise SourceError(f"cannot read a frame from {self.name}")
@@ -213,9 +220,7 @@ class CaptureSource:
         self.close()
 
 
-def open_source(
-    spec: str, size: Size | None, device: torch.device | str | None = None
-) -> StillSource | CaptureSource:
+def open_source(spec: str, size: Size | None, device: torch.device | str | None = None) -> Source:
     """Open a source from its spec: 'generated' (or 'generated:SEED'), 'webcam:N', an image file
     or a video file. Frames come out at `size` = (w, h) on `device`."""
     size = _check_size(size)
