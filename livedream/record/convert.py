@@ -26,7 +26,7 @@ def _tensor_to_uint8_hwc_device(frame: torch.Tensor) -> torch.Tensor:
         )
     if not frame.is_floating_point():
         raise LivedreamError(
-            f"recorder tensor frame must be float RGB in [0, 1], got dtype {frame.dtype}"
+            f"recorder tensor frame has dtype {frame.dtype}; valid: a float dtype, RGB in [0, 1]"
         )
     # nan_to_num first: clamp keeps NaN, and a NaN cast to uint8 is undefined.
     scaled = torch.nan_to_num(frame.detach().float(), nan=0.0).clamp(0.0, 1.0).mul(255.0).round()

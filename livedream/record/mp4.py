@@ -78,6 +78,9 @@ class Mp4Writer(SinkBase):
         self.size: tuple[int, int] | None = None  # (width, height) of the input frames
         self._av = av
         self._stream: Any = None
+        parent = os.path.dirname(os.path.abspath(self.path))
+        if not os.path.isdir(parent):  # PyAV only opens the file at the first frame
+            raise LivedreamError(f"cannot open {self.path}: directory {parent} does not exist")
         suffix = os.path.splitext(self.path)[1].lower()
         options = {"movflags": FRAGMENTED_MOVFLAGS} if suffix in (".mp4", ".mov") else {}
         options["flush_packets"] = "1"  # hand each muxed packet to the OS: a kill loses no buffer
@@ -116,8 +119,8 @@ class Mp4Writer(SinkBase):
         video_frame.pts = self.frames_written
         try:
             self._container.mux(self._stream.encode(video_frame))
-        except self._av.FFmpegError as exc:
-            raise LivedreamError(f"{self.path}: encoding failed: {exc}") from exc
+        except (OSError, self._av.FFmpegError) as exc:
+            raise LivedreamError(f"{self.path}: encoding / writing failed: {exc}") from exc
         self.frames_written += 1
 
     def close(self) -> None:
@@ -131,7 +134,7 @@ class Mp4Writer(SinkBase):
         finally:
             self._container.close()
         if self.frames_written == 0:
-            log.warning("%s: closed without any frame; the file holds no video stream", self.path)
+            log.warning("%s: closed without any frame; no file written", self.path)
 
 
 @dataclass(frozen=True)

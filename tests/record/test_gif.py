@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from livedream.errors import LivedreamError, ParamError
-from livedream.record import GifWriter, gif_frame_duration_ms, play_order
+from livedream.record import GifWriter, gif_frame_duration_ms, play_order, probe_video
 from tests.record.helpers import as_tensor
 
 
@@ -65,6 +65,8 @@ def test_frame_order_and_count(tmp_path: Path, mode: str, order: list[int]) -> N
     read_levels, durations, _ = read_gif(path)
     assert read_levels == [levels[index] for index in order]
     assert durations == [40] * len(order)
+    info = probe_video(path)  # FFmpeg's GIF decoder agrees
+    assert (info.codec, info.frames, info.width, info.height) == ("gif", len(order), 32, 24)
 
 
 def test_pingpong_has_2n_minus_2_frames_and_short_clips_work() -> None:

@@ -94,6 +94,11 @@ def test_mkv_and_write_after_close(tmp_path: Path) -> None:
     assert info.fps == pytest.approx(12.5)
 
 
+def test_close_without_frames_leaves_no_file(tmp_path: Path) -> None:
+    Mp4Writer(tmp_path / "empty.mp4").close()
+    assert not (tmp_path / "empty.mp4").exists()
+
+
 @pytest.mark.parametrize("fps", [0, -1, float("nan"), float("inf"), "30", True])
 def test_bad_fps_rejected(fps: object) -> None:
     with pytest.raises(ParamError, match="fps"):
