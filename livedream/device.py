@@ -6,7 +6,7 @@ import torch
 
 
 def pick_device(preference: str | None = None) -> torch.device:
-    """Return the device to run on: `preference` ('cpu', 'cuda', 'cuda:1', 'mps') or the best one."""
+    """The device to run on: `preference` ('cpu', 'cuda', 'cuda:1', 'mps') or the best one."""
     if preference and preference != "auto":
         return torch.device(preference)
     if torch.cuda.is_available():

@@ -30,4 +30,4 @@ class ParamError(LivedreamError, ValueError):
 
 
 class PresetError(LivedreamError):
-    """A preset file is unreadable or holds unknown keys / bad values (message names file and key)."""
+    """A preset file is unreadable or holds unknown keys / bad values (names file and key)."""

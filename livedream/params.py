@@ -40,7 +40,7 @@ class Param:
         return f"{self.kind.__name__} in [{self.lo}, {self.hi}]"
 
     def validate(self, value: Any, name: str = "value") -> Value:
-        """Coerce `value` to this parameter's type, or raise ParamError naming the allowed values."""
+        """Coerce `value` to this parameter's type, or raise ParamError naming what is allowed."""
         kind = self.kind
         if kind is bool:
             if isinstance(value, bool):
@@ -49,7 +49,8 @@ class Param:
                 return bool(value)
             raise ParamError(f"{name}: expected {self.describe()}, got {value!r}")
         if kind is str:
-            if not isinstance(value, str) or (self.choices is not None and value not in self.choices):
+            allowed = self.choices is None or value in self.choices
+            if not isinstance(value, str) or not allowed:
                 raise ParamError(f"{name}: expected {self.describe()}, got {value!r}")
             return value
         if isinstance(value, bool) or not isinstance(value, int | float):

@@ -42,16 +42,19 @@ class TransformSpec:
 _REGISTRY: dict[str, TransformSpec] = {}
 
 
-def transform(name: str, **params: Param) -> Callable[[Callable[..., Tensor]], Callable[..., Tensor]]:
+Op = Callable[..., Tensor]
+
+
+def transform(name: str, **params: Param) -> Callable[[Op], Op]:
     """Decorator: register `fn` under `name` with its parameter specs."""
 
-    def register(fn: Callable[..., Tensor]) -> Callable[..., Tensor]:
+    def register(fn: Op) -> Op:
         if name in _REGISTRY:
             raise ValueError(f"transform {name!r} registered twice")
         sig = inspect.signature(fn).parameters
         missing = [p for p in params if p not in sig]
         if missing:
-            raise TypeError(f"transform {name!r}: params {missing} not in signature of {fn.__name__}")
+            raise TypeError(f"transform {name!r}: {missing} not in {fn.__name__}'s signature")
         context = tuple(c for c in CONTEXT_ARGS if c in sig)
         doc = (inspect.getdoc(fn) or "").split("\n")[0]
         _REGISTRY[name] = TransformSpec(name, fn, dict(params), doc, context)
@@ -79,7 +82,9 @@ def transform_names() -> list[str]:
     return sorted(_REGISTRY)
 
 
-def make_link(name: str, params: dict[str, Any] | None = None, where: str | None = None) -> ChainLink:
+def make_link(
+    name: str, params: dict[str, Any] | None = None, where: str | None = None
+) -> ChainLink:
     """A validated ChainLink (unknown transform or bad parameter values raise)."""
     spec = get_transform(name)
     return ChainLink(name, spec.validate(dict(params or {}), where))
