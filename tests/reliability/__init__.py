@@ -1,0 +1,1 @@
+"""Reliability and security tests: fuzzing across processes, file fuzz, numerics, soak, crashes."""
