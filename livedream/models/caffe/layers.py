@@ -19,6 +19,7 @@ from torch import Tensor, nn
 from livedream.errors import ModelFormatError
 
 Shape = tuple[int, ...]
+INT32_MAX = (1 << 31) - 1
 
 
 class LayerSpec:
@@ -61,6 +62,8 @@ def get_int(spec: LayerSpec, section: dict[str, Any], key: str, default: int | N
         raise spec.error(f"{key} must be an integer, got {value!r}")
     if lo is not None and value < lo:
         raise spec.error(f"{key} must be >= {lo}, got {value}")
+    if abs(value) > INT32_MAX:
+        raise spec.error(f"{key} {value} is out of Caffe's int32 range")
     return value
 
 
@@ -93,10 +96,12 @@ def get_enum(spec: LayerSpec, section: dict[str, Any], key: str, names: Sequence
 
 def get_pair(spec: LayerSpec, section: dict[str, Any], key: str, default: int | None,
              lo: int) -> tuple[int, int]:
-    """(h, w) from `key_h`/`key_w`, or from a 1- or 2-valued `key` (Caffe's spatial params)."""
-    if f"{key}_h" in section or f"{key}_w" in section:
-        return (get_int(spec, section, f"{key}_h", None, lo),
-                get_int(spec, section, f"{key}_w", None, lo))
+    """(h, w) from `<stem>_h`/`<stem>_w` (kernel_h for kernel_size), or from a 1- or 2-valued
+    `key`: Caffe's ways to give a spatial parameter."""
+    stem = key.removesuffix("_size")
+    if f"{stem}_h" in section or f"{stem}_w" in section:
+        return (get_int(spec, section, f"{stem}_h", None, lo),
+                get_int(spec, section, f"{stem}_w", None, lo))
     raw = section.get(key, [] if default is None else [default])
     values = raw if isinstance(raw, list) else [raw]
     if not values and default is not None:

@@ -21,6 +21,7 @@ from livedream.errors import ModelFormatError, UnknownNameError
 from livedream.models.base import DreamModel, Preprocess
 from livedream.models.caffe.caffemodel import read_caffemodel
 from livedream.models.caffe.layers import (
+    INT32_MAX,
     LAYER_TYPES,
     V1_TYPES,
     CaffeLayer,
@@ -184,16 +185,18 @@ def _strings(spec_name: str, value: Any, key: str) -> list[str]:
     return values
 
 
+def _blob_shape(value: Any, where: str) -> Shape:
+    """The one BlobShape message (`{ dim: ... }`) in a repeated shape field, validated."""
+    shapes = _as_list(value)
+    if len(shapes) != 1 or not isinstance(shapes[0], dict):
+        raise ModelFormatError(f"{where}: expected one shape {{ dim: ... }}, got {value!r}")
+    return _dims(shapes[0].get("dim", []), where)
+
+
 def _dims(value: Any, where: str) -> Shape:
-    """BlobShape message(s) or a dim list -> a shape tuple (validated)."""
-    if isinstance(value, list):
-        if len(value) != 1:
-            raise ModelFormatError(f"{where}: exactly one input shape is supported, got "
-                                   f"{len(value)}")
-        value = value[0]
-    dims = value.get("dim", []) if isinstance(value, dict) else value
-    dims = _as_list(dims)
-    if not dims or not all(isinstance(d, int) and not isinstance(d, bool) and d > 0
+    """A list of dims -> a shape tuple of positive int32s."""
+    dims = _as_list(value)
+    if not dims or not all(isinstance(d, int) and not isinstance(d, bool) and 0 < d <= INT32_MAX
                            for d in dims):
         raise ModelFormatError(f"{where}: input shape needs positive integer dims, got {dims!r}")
     return tuple(dims)
@@ -224,7 +227,7 @@ def _layer_specs(net: dict[str, Any]) -> tuple[str, Shape, list[LayerSpec]]:
             raise ModelFormatError(f"exactly one net input is supported, got {inputs}")
         input_name = inputs[0]
         if "input_shape" in net:
-            input_shape = _dims(net["input_shape"], "input_shape")
+            input_shape = _blob_shape(net["input_shape"], "input_shape")
         elif "input_dim" in net:
             input_shape = _dims(net["input_dim"], "input_dim")
         else:
@@ -257,7 +260,7 @@ def _layer_specs(net: dict[str, Any]) -> tuple[str, Shape, list[LayerSpec]]:
             if not isinstance(param, dict) or "shape" not in param:
                 raise ModelFormatError(f"layer {layer_name!r}: Input needs input_param {{ shape "
                                        "{ dim ... } }")
-            input_shape = _dims(param["shape"], f"layer {layer_name!r}")
+            input_shape = _blob_shape(param["shape"], f"layer {layer_name!r}")
             continue
         if kind not in LAYER_TYPES:
             raise ModelFormatError(
