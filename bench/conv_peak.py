@@ -1,0 +1,49 @@
+"""Row 2: the machine's convolution ceiling with this torch, and the dream step as a share of it.
+
+A large plain 3x3 convolution (256 -> 256 channels at 90x160, batch 1) forward + backward (input
+and weight gradients): the best case for the conv kernels, so dream-step GFLOP/s / this = how
+close the dream runs to what the machine can do.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from bench.common import BenchContext, Result, count_flops, time_calls
+
+CHANNELS = 256
+HEIGHT, WIDTH = 90, 160
+
+
+def measure_peak(ctx: BenchContext, channels: int = CHANNELS, height: int = HEIGHT,
+                 width: int = WIDTH) -> Result:
+    """GFLOP/s of forward + backward of one `channels`->`channels` 3x3 conv."""
+    gen = torch.Generator().manual_seed(0)
+    conv = torch.nn.Conv2d(channels, channels, 3, padding=1).to(ctx.device)
+    x = torch.randn(1, channels, height, width, generator=gen).to(ctx.device).requires_grad_(True)
+
+    def fwd_bwd() -> None:
+        x.grad = conv.weight.grad = conv.bias.grad = None
+        out = conv(x)
+        out.backward(torch.ones_like(out))  # input and weight gradients
+
+    flops = count_flops(fwd_bwd)
+    timing = time_calls(fwd_bwd, max(ctx.repeat, 3), ctx.device)
+    return Result(2, "conv peak", f"{channels}->{channels} 3x3 {width}x{height}", {
+        "gflop_s": flops / 1e9 / timing.median,
+        "ms": 1000.0 * timing.median,
+        "gflop": flops / 1e9,
+        "spread": timing.spread,
+    })
+
+
+def run(ctx: BenchContext) -> list[Result]:
+    """The peak, then every row-1 result as a fraction of it (when row 1 ran)."""
+    peak = measure_peak(ctx)
+    results = [peak]
+    ceiling = peak.metrics["gflop_s"]
+    for r in ctx.results.get(1, []):
+        share = r.metrics["gflop_s"] / ceiling
+        r.metrics["of_peak"] = share
+        results.append(Result(2, "dream / conv peak", r.case, {"of_peak": share}))
+    return results
