@@ -228,7 +228,9 @@ class Convolution(CaffeLayer):
 class Pooling(CaffeLayer):
     """MAX/AVE pooling with Caffe's output size: ceil rounding (or floor with round_mode), and,
     when padded, no window that starts past the padded input. AVE divides by the window size
-    clipped to the padded input, exactly as Caffe does."""
+    clipped to the padded input, exactly as Caffe does. Caffe's one degenerate case, an empty
+    window (stride > kernel without pad), gives -FLT_MAX for MAX as in Caffe and 0 for AVE
+    (Caffe: 0/0)."""
 
     kind = "Pooling"
 
@@ -302,7 +304,8 @@ class Pooling(CaffeLayer):
         right = max(0, (out[1] - 1) * sw + kw - width - pw)
         bottom = max(0, (out[0] - 1) * sh + kh - height - ph)
         if self.method == "MAX":
-            padded = F.pad(x, (pw, right, ph, bottom), value=float("-inf"))
+            # Caffe starts each max at -FLT_MAX, which is also what an empty window yields
+            padded = F.pad(x, (pw, right, ph, bottom), value=torch.finfo(x.dtype).min)
             return F.max_pool2d(padded, (kh, kw), (sh, sw))[..., : out[0], : out[1]]
         padded = F.pad(x, (pw, right, ph, bottom))
         sums = F.avg_pool2d(padded, (kh, kw), (sh, sw))[..., : out[0], : out[1]] * (kh * kw)
