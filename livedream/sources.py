@@ -76,7 +76,8 @@ def _read_rgb(path: Path) -> np.ndarray:
     try:
         with Image.open(path) as image:
             return np.array(image.convert("RGB"))
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError,
+            Image.DecompressionBombError) as exc:  # a header claiming billions of pixels
         raise SourceError(f"cannot read image {str(path)!r}: {exc}") from None
 
 
