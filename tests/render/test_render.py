@@ -97,7 +97,7 @@ def test_every_preset_renders_end_to_end(name: str, tmp_path: Path, model_args: 
 def test_octave_pyramid_render_on_the_preset_model(tmp_path: Path, model_args: list[str]) -> None:
     mp4 = tmp_path / "octaves.mp4"
     argv = ["render", "--preset", "vertical-stretch", "--frames", "2", "--size", "320x180",
-            "--iterations", "1", "--octaves", "3", "--no-progress", "--out", str(mp4), *model_args]
+            "--iterations", "1", "--octaves", "2", "--no-progress", "--out", str(mp4), *model_args]
     assert main(argv) == 0
     assert probe_video(mp4).frames == 2
 
@@ -209,6 +209,7 @@ def test_bad_arguments_are_clear_errors_before_any_output(
         (["--iterations", "99"], "iterations: 99 outside allowed range [0, 50]"),
         (["--loop", "-1"], "loop: expected an integer >= 0"),
         (["--out", str(tmp_path / "x.avi")], "unknown type '.avi'; use .mp4"),
+        (["--frames", "1001", "--out", str(tmp_path / "x.gif")], "a GIF holds at most 1000"),
     ]
     for extra, message in cases:
         # Later options override earlier ones; --layer and --out accumulate.
