@@ -32,7 +32,7 @@ from livedream.models.caffe.layers import (
 from livedream.models.caffe.prototxt import parse_prototxt
 
 #: a prototxt may not ask for more weights than this without a caffemodel (random init)
-MAX_RANDOM_PARAMETERS = 1 << 30
+MAX_RANDOM_PARAMETERS = 1 << 28
 INPUT_TYPES = ("Input",)
 
 
