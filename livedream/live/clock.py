@@ -79,8 +79,8 @@ class RateMeter:
             return 0.0
         end = times[-1] if now is None else now
         recent = [t for t in times if t >= end - self.window]
-        if len(recent) < 2:
-            return 0.0
+        if len(recent) < 2:  # slower than one event per window: use the last interval
+            recent = times[-2:]
         span = recent[-1] - recent[0]
         return (len(recent) - 1) / span if span > 0 else 0.0
 
