@@ -1,42 +1,64 @@
-"""`livedream demo` (what `make demo` runs): a short animation of a preset on the default model.
+"""`livedream demo` (what `make demo` runs): the live show on the default model.
 
-Renders 48 frames at 320x180 of `vertical-stretch` (the post's favourite) on VGG16 to
-out/demo.mp4 and out/demo.gif and prints the paths.
+With a display it opens the show fullscreen (keyboard, OSC on 127.0.0.1:9000, Esc quits). Without
+one it runs the same show headless and records it to out/demo.mp4, printing the path. The frame
+size follows the device: 1280x720 on a GPU, 320x180 on a CPU so the dream stays lively.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--preset", default="vertical-stretch", help="preset to render")
-    parser.add_argument("--frames", type=int, default=48, help="frames (default 48)")
-    parser.add_argument("--size", default="320x180", help="WIDTHxHEIGHT (default 320x180)")
-    parser.add_argument("--out-dir", default="out", help="output directory (default out/)")
+    parser.add_argument("--preset", default="vertical-stretch", help="preset to show")
+    parser.add_argument("--size", help="WIDTHxHEIGHT (default: 1280x720 on GPU, 320x180 on CPU)")
+    parser.add_argument("--frames", type=int, default=None,
+                        help="stop after this many dream frames (headless default 60)")
+    parser.add_argument("--out-dir", default="out", help="where the headless recording goes")
     parser.add_argument("--device", help="cpu, cuda, ... (default: best available)")
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--headless", action="store_true", help="record instead of opening a window")
+    mode.add_argument("--window", action="store_true", help="open a window even without $DISPLAY")
+
+
+def has_display() -> bool:
+    """Whether a window can be expected to open (X11 or Wayland session)."""
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def show_argv(args: argparse.Namespace) -> list[str]:
+    """The `livedream run` arguments the demo stands for."""
+    from livedream.device import pick_device
+
+    device = pick_device(args.device)
+    size = args.size or ("1280x720" if device.type == "cuda" else "320x180")
+    argv = ["run", "--preset", args.preset, "--size", size, "--device", str(device)]
+    windowed = args.window or (has_display() and not args.headless)
+    if windowed:
+        argv.append("--fullscreen")
+        if args.frames:
+            argv += ["--frames", str(args.frames)]
+    else:
+        record = Path(args.out_dir) / "demo.mp4"
+        record.parent.mkdir(parents=True, exist_ok=True)
+        argv += ["--headless", "--record", str(record), "--frames", str(args.frames or 60)]
+    return argv
 
 
 def run(args: argparse.Namespace) -> int:
-    from livedream.presets import open_preset
-    from livedream.render.cli import parse_size
-    from livedream.render.offline import render
+    from livedream.cli import main
 
-    preset = open_preset(args.preset)
-    out_dir = Path(args.out_dir)
-    outputs = [out_dir / "demo.mp4", out_dir / "demo.gif"]
-    print(f"livedream demo: rendering {args.frames} frames of {preset.name!r} "
-          f"({preset.look.model} {', '.join(preset.look.layers)}) at {args.size} ...")
-    result = render(
-        preset.look, frames=args.frames, size=parse_size(args.size), out=outputs,
-        fps=15.0, seed=preset.seed, device=args.device,
-    )
-    for path in result.outputs:
-        print(path.resolve())
-    if result.interrupted:
-        print(f"interrupted after {result.frames} frames (the files above hold them)")
-        return 130
-    print(f"{result.frames} frames in {result.seconds:.1f} s "
-          f"({result.frames_per_second:.2f} frames/s)")
-    return 0
+    argv = show_argv(args)
+    if "--headless" in argv:
+        record = Path(argv[argv.index("--record") + 1]).resolve()
+        print(f"livedream demo: no display, recording the live show to {record}")
+    else:
+        print("livedream demo: live show fullscreen (Esc quits, space pauses, arrows switch "
+              "presets/layers, O toggles the overlay)")
+    code = main(argv)
+    if "--headless" in argv and code == 0:
+        print(record)
+    return code

@@ -13,7 +13,7 @@ import pytest
 import torch
 from PIL import Image
 
-from livedream.cli import main
+from livedream.cli import build_parser, main
 from livedream.errors import LivedreamError, ParamError, UnknownNameError
 from livedream.look import ChainLink, DreamSettings, Look
 from livedream.presets import default_presets_dir, list_presets, load_preset
@@ -248,16 +248,27 @@ def test_model_override_without_layer_uses_its_default_layer(
     assert seen[0].chain == load_preset(default_presets_dir() / "zoom.toml").look.chain
 
 
-def test_demo_writes_mp4_and_gif(
-    tmp_path: Path, model_args: list[str], capsys: pytest.CaptureFixture[str]
+def test_demo_without_display_records_the_live_show(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    argv = ["demo", "--frames", "2", "--out-dir", str(tmp_path)]
     if not VGG16:
         pytest.skip("demo runs the real VGG16 preset layers; weights not installed")
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    argv = ["demo", "--frames", "2", "--out-dir", str(tmp_path), "--device", "cpu"]
     assert main(argv) == 0
     out = capsys.readouterr().out
-    mp4, gif = tmp_path / "demo.mp4", tmp_path / "demo.gif"
-    assert str(mp4.resolve()) in out and str(gif.resolve()) in out
+    mp4 = tmp_path / "demo.mp4"
+    assert str(mp4.resolve()) in out
     info = probe_video(mp4)
     assert (info.codec, info.frames, info.width, info.height) == ("h264", 2, 320, 180)
-    assert len(gif_frames(gif)[0]) == 2
+
+
+def test_demo_with_display_opens_fullscreen_show(monkeypatch: pytest.MonkeyPatch) -> None:
+    from livedream import demo
+
+    monkeypatch.setenv("DISPLAY", ":99")
+    args = build_parser().parse_args(["demo", "--device", "cpu"])
+    argv = demo.show_argv(args)
+    assert argv[:3] == ["run", "--preset", "vertical-stretch"]
+    assert "--fullscreen" in argv and "--headless" not in argv and "--record" not in argv
