@@ -261,3 +261,11 @@ def test_huge_declared_sizes_allocate_nothing(tmp_path: Path) -> None:
         parse_caffemodel(data)
     blob = encode_blob(np.zeros(3, np.float32))
     assert parse_caffemodel(blob_layer(blob))["conv"][0].tolist() == [0.0, 0.0, 0.0]
+
+
+def test_oldest_v0_layer_inside_a_legacy_entry_is_read() -> None:
+    """V1 `layers` entries of the first Caffe models wrap a V0 layer (name 1, blobs 50)."""
+    v0 = length_delimited(1, b"conv0") + length_delimited(50, encode_blob(np.arange(
+        6, dtype=np.float32).reshape(2, 3), legacy=True))
+    layers = parse_caffemodel(length_delimited(2, length_delimited(1, v0)))
+    assert layers["conv0"][0].reshape(2, 3).tolist() == [[0, 1, 2], [3, 4, 5]]

@@ -192,6 +192,8 @@ def test_legacy_four_d_blob_shapes_are_accepted(tmp_path: Path) -> None:
      "convolution_param { num_output: 2 kernel_size: 1 } }", "'nowhere' is not produced"),
     ('layer { name: "c" type: "Convolution" bottom: "data" top: "c" }', "missing num_output"),
     ('layer { name: "c" type: "Convolution" bottom: "data" top: "c" convolution_param { '
+     "num_output: 2 } }", "missing kernel_size"),
+    ('layer { name: "c" type: "Convolution" bottom: "data" top: "c" convolution_param { '
      'num_output: "two" kernel_size: 1 } }', "num_output must be an integer"),
     ('layer { name: "c" type: "Convolution" bottom: "data" top: "c" convolution_param { '
      "num_output: 2 kernel_size: 1 group: 2 } }", "group 2 does not divide"),
@@ -247,3 +249,42 @@ def test_unreadable_files_raise_model_format_errors(tmp_path: Path) -> None:
         load_caffe(prototxt, tmp_path / "absent.caffemodel")
     with pytest.raises(ModelFormatError, match="cannot read prototxt"):
         load_caffe(tmp_path / "absent.prototxt", None)
+
+
+def test_bvlc_style_legacy_caffemodel_loads_into_the_googlenet_prototxt(tmp_path: Path) -> None:
+    """BVLC's file uses legacy `layers` entries with 4-D num/channels/height/width blobs and
+    also holds the auxiliary classifiers (loss1/*, loss2/*), which the deploy net ignores."""
+    text = googlenet_prototxt()
+    prototxt = tmp_path / "deploy.prototxt"
+    prototxt.write_text(text)
+    rng = np.random.default_rng(7)
+    weights = random_weights(parse_prototxt(text), rng)
+    auxiliary = [("loss1/conv", "Convolution", [rng.normal(size=(128, 512, 1, 1)).astype(
+        np.float32), np.zeros(128, np.float32)])]
+    legacy = write_caffemodel(tmp_path / "legacy.caffemodel", weights + auxiliary, legacy=True)
+    modern = write_caffemodel(tmp_path / "modern.caffemodel", weights)
+    x = torch.randn(1, 3, 224, 224) * 50
+    wanted = ["inception_4c/output", "prob"]
+    with torch.no_grad():
+        a = load_caffe(prototxt, legacy).forward_blobs(x, wanted)
+        b = load_caffe(prototxt, modern).forward_blobs(x, wanted)
+    for blob in wanted:
+        torch.testing.assert_close(a[blob], b[blob], rtol=0, atol=0)
+
+
+def test_scale_num_axes_sets_the_learned_scale_shape() -> None:
+    head = ('layer { name: "data" type: "Input" top: "data" '
+            "input_param { shape { dim: 1 dim: 3 dim: 4 dim: 5 } } }\n")
+    for num_axes, shape in ((0, ()), (1, (3,)), (2, (3, 4)), (-1, (3, 4, 5))):
+        text = head + ('layer { name: "s" type: "Scale" bottom: "data" top: "s" '
+                       f"scale_param {{ num_axes: {num_axes} bias_term: true }} }}")
+        net = build_net(parse_prototxt(text), None, name="scale")
+        layer = net.layers[0]
+        assert layer.blob_shapes() == [shape, shape]
+        with torch.no_grad():
+            layer.weight.copy_(torch.rand(shape) + 0.5)
+            layer.bias.copy_(torch.randn(shape))
+        x = torch.randn(1, 3, 4, 5)
+        view = shape + (1,) * (3 - len(shape))
+        torch.testing.assert_close(net.forward_blobs(x, ["s"])["s"],
+                                   x * layer.weight.reshape(view) + layer.bias.reshape(view))

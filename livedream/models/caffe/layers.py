@@ -104,8 +104,8 @@ def get_pair(spec: LayerSpec, section: dict[str, Any], key: str, default: int | 
                 get_int(spec, section, f"{stem}_w", None, lo))
     raw = section.get(key, [] if default is None else [default])
     values = raw if isinstance(raw, list) else [raw]
-    if not values and default is not None:
-        values = [default]
+    if not values:
+        raise spec.error(f"missing {key}")
     if len(values) not in (1, 2):
         raise spec.error(f"{key} needs 1 or 2 values (only 2-D layers are supported), "
                          f"got {values!r}")
