@@ -374,8 +374,9 @@ class RenderLoop:
         if self.recorder is not None:
             return
         if self.recorder_factory is None:
-            log.error("recording requested but no recording target was configured "
-                      "(start with --record FILE or --record-frames DIR)")
+            self._limiter.log(logging.ERROR, "record:no-target",  # a controller may repeat it
+                              "recording requested but no recording target was configured "
+                              "(start with --record FILE or --record-frames DIR)")
             self._set_state(replace(self.state, recording=False))
             return
         try:
@@ -421,8 +422,9 @@ class RenderLoop:
         try:
             model = future.result()
         except Exception as exc:
-            log.error("model %s could not be loaded, staying on %s: %s", name, self._model_key[0],
-                      exc)
+            self._limiter.log(logging.ERROR, "model:load-failed",  # rate-limited: OSC can repeat it
+                              f"model {name} could not be loaded, staying on "
+                              f"{self._model_key[0]}: {exc}")
             look = replace(self.state.look, model=self._model_key[0], weights=self._model_key[1],
                            layers=self._active_layers)
             self._set_state(replace(self.state, look=look))
