@@ -74,8 +74,10 @@ def loads_numpy_pickle(data: bytes, source: str = "<bytes>") -> Any:
     """Unpickle `data` allowing only numpy arrays; errors are ModelFormatErrors naming `source`."""
     try:
         return NumpyOnlyUnpickler(io.BytesIO(data), source).load()
-    except ModelFormatError:
-        raise
+    except ModelFormatError as exc:  # e.g. from _codecs_encode, which does not know the file
+        if str(exc).startswith(source):
+            raise
+        raise ModelFormatError(f"{source}: {exc}") from None
     except RecursionError:
         raise ModelFormatError(f"{source}: pickle is nested too deeply") from None
     except Exception as exc:  # UnpicklingError, EOFError, ValueError, TypeError, MemoryError...
