@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor, nn
 
-from livedream.errors import UnknownNameError
+from livedream.errors import LivedreamError, UnknownNameError
 
 
 @dataclass(frozen=True)
@@ -93,8 +93,29 @@ class DreamModel(nn.Module):
 
     @torch.no_grad()
     def layer_shapes(self, height: int, width: int) -> dict[str, tuple[int, ...]]:
-        """Output shape of every dreamable layer for a 1x3xHxW input."""
+        """Output shape of every layer that can run on a 1x3xHxW input, in forward order.
+
+        Layers that cannot take this size (a classifier's fixed-size InnerProduct at a frame
+        size the net was not trained on) and everything after them are left out: they are not
+        dreamable at this size. The longest runnable prefix is found by bisection.
+        """
         names = self.layer_names()
-        x = torch.rand(1, 3, height, width, device=self.device)
-        blobs = self.forward_blobs(self.preprocess(x), set(names))
+        x = self.preprocess(torch.rand(1, 3, height, width, device=self.device))
+
+        def attempt(count: int) -> dict[str, Tensor] | None:
+            try:
+                return self.forward_blobs(x, set(names[:count]))
+            except (RuntimeError, ValueError, LivedreamError):
+                return None
+
+        blobs = attempt(len(names))
+        if blobs is None:
+            good, bad, blobs = 0, len(names), {}
+            while bad - good > 1:
+                mid = (good + bad) // 2
+                found = attempt(mid)
+                if found is None:
+                    bad = mid
+                else:
+                    good, blobs = mid, found
         return {n: tuple(blobs[n].shape) for n in names if n in blobs}
