@@ -43,6 +43,8 @@ def run(ctx: BenchContext) -> list[Result]:
     results = [peak]
     ceiling = peak.metrics["gflop_s"]
     for r in ctx.results.get(1, []):
+        if "gflop_s" not in r.metrics:  # the A/B lines carry times only
+            continue
         share = r.metrics["gflop_s"] / ceiling
         r.metrics["of_peak"] = share
         results.append(Result(2, "dream / conv peak", r.case, {"of_peak": share}))

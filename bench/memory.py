@@ -2,7 +2,8 @@
 
 Peak RSS never goes down within a process, so each size is measured in its own child process
 (`python -m bench.memory WxH LAYER DEVICE`): import, load VGG16, one dream step at the deepest
-standard layer. Reported: peak RSS, the part of it added by the step, and CUDA's peak allocation.
+standard layer. Reported: the process's peak RSS (loading included), the peak RSS during the step
+alone (kernel peak counter reset after loading), and CUDA's peak allocation.
 """
 
 from __future__ import annotations
@@ -21,6 +22,28 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
+def reset_peak_rss() -> bool:
+    """Restart the kernel's peak-RSS count (VmHWM) from the current RSS; False if unsupported."""
+    try:
+        with open("/proc/self/clear_refs", "w") as fh:
+            fh.write("5")
+        return True
+    except OSError:
+        return False
+
+
+def vm_hwm_mb() -> float | None:
+    """Peak RSS since the last `reset_peak_rss`, in MiB, from /proc/self/status (Linux)."""
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
+    return None
+
+
 def child(size_text: str, layer: str, device_name: str) -> dict[str, Any]:
     """Load the model, take one dream step, report peaks (runs in the child process)."""
     import torch
@@ -34,11 +57,12 @@ def child(size_text: str, layer: str, device_name: str) -> dict[str, Any]:
     size = parse_size(size_text)
     model = load_model("vgg16", None, device)
     frame = smooth_frame(size, device)
-    loaded = peak_rss_mb()
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)
+    resettable = reset_peak_rss()
     dream_step(model, frame, [layer], DreamSettings(iterations=1))
-    out: dict[str, Any] = {"peak_rss_mb": peak_rss_mb(), "model_rss_mb": loaded}
+    step_peak = vm_hwm_mb() if resettable else None
+    out: dict[str, Any] = {"peak_rss_mb": peak_rss_mb(), "step_peak_rss_mb": step_peak}
     if device.type == "cuda":
         torch.cuda.synchronize(device)
         out["cuda_peak_mb"] = torch.cuda.max_memory_allocated(device) / 2**20
@@ -56,8 +80,9 @@ def measure(ctx: BenchContext, size: tuple[int, int]) -> Result:
     data = json.loads(proc.stdout.strip().splitlines()[-1])
     metrics: dict[str, Any] = {
         "peak_rss_mb": data["peak_rss_mb"],
-        "step_mb": data["peak_rss_mb"] - data["model_rss_mb"],
     }
+    if data["step_peak_rss_mb"] is not None:
+        metrics["step_peak_rss_mb"] = data["step_peak_rss_mb"]
     if "cuda_peak_mb" in data:
         metrics["cuda_peak_mb"] = data["cuda_peak_mb"]
     return Result(7, "memory", f"{size_label(size)} {layer}", metrics,
