@@ -107,14 +107,21 @@ def _ascent(
     settings: DreamSettings,
     generator: torch.Generator | None,
     guide: GuideFeatures | None,
+    autocast: torch.dtype | None = None,
 ) -> Tensor:
-    """`settings.iterations` jittered, normalised gradient-ascent steps on one octave."""
+    """`settings.iterations` jittered, normalised gradient-ascent steps on one octave.
+
+    `autocast` (opt-in, e.g. torch.bfloat16 / torch.float16) runs the network under
+    `torch.autocast`; the frame, its gradient and the update stay float32.
+    """
     scale = settings.step_size / 255.0
+    device_type = frame.device.type
     for _ in range(settings.iterations):
         dy, dx = _jitter_offsets(settings.jitter, generator)
         shifted = frame.detach().roll(shifts=(dy, dx), dims=(2, 3)) if (dy or dx) else frame
         x = shifted.detach().requires_grad_(True)
-        with torch.enable_grad():
+        with torch.enable_grad(), torch.autocast(device_type, dtype=autocast,
+                                                 enabled=autocast is not None):
             acts = model.forward_blobs(model.preprocess(x), set(layers))
             objective = dream_objective(acts, layers, settings.channel, guide)
             (grad,) = torch.autograd.grad(objective, x)
@@ -136,18 +143,20 @@ def dream_step(
     settings: DreamSettings,
     generator: torch.Generator | None = None,
     guide: GuideFeatures | None = None,
+    autocast: torch.dtype | None = None,
 ) -> Tensor:
     """One octave of DeepDream on `frame` ([B,3,H,W] RGB [0,1]): the live loop's step.
 
     Runs `settings.iterations` steps (jitter, gradient, normalised step, clip) and returns a new
     frame on the same device, dtype and memory format. `generator` (a CPU torch.Generator) makes
     the jitter reproducible. `guide` (from `guide_features`) switches to the guide objective.
+    `autocast` (off by default) runs the network in bf16/fp16 under torch.autocast.
     """
     names = _layer_list(layers)
     model.check_layers(names)
     if frame.ndim != 4 or frame.shape[1] != 3:
         raise ParamError(f"dream: frame must be [B,3,H,W], got shape {tuple(frame.shape)}")
-    return _ascent(model, frame, names, settings, generator, guide)
+    return _ascent(model, frame, names, settings, generator, guide, autocast)
 
 
 def _resize(x: Tensor, size: tuple[int, int]) -> Tensor:
