@@ -6,6 +6,9 @@ and the GOP is one second, so each finished second lands on disk as a self-conta
 recording. `kill -9` therefore leaves a playable file holding everything up to the last keyframe.
 For the same reason x264 runs with `tune=zerolatency` (no lookahead, no B-frames): every frame is
 encoded the moment it arrives, otherwise a second or more would sit inside the encoder.
+A live show often renders slower than the file's nominal fps (8 dream frames/s into a 30 fps
+file), so a GOP of `fps` frames could span several seconds of wall time: a keyframe is also forced
+once `max_fragment_seconds` of wall time have passed since the last one.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 import logging
 import math
 import os
+import time
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
@@ -55,7 +59,8 @@ class Mp4Writer(SinkBase):
 
     Odd sizes are padded to even (see `pad_to_even`); a later frame of another size raises
     LivedreamError (no silent rescale). `crf` is x264's quality (0 lossless .. 51, 18 ~ visually
-    lossless); `preset` trades CPU for file size.
+    lossless); `preset` trades CPU for file size. `max_fragment_seconds` bounds, in wall time, how
+    much a kill can lose (None: keyframes by frame count only).
     """
 
     def __init__(
@@ -65,6 +70,7 @@ class Mp4Writer(SinkBase):
         crf: int = 18,
         *,
         preset: str = "veryfast",
+        max_fragment_seconds: float | None = 1.0,
     ) -> None:
         super().__init__(os.fspath(path))
         import av  # heavy import kept out of module import time
@@ -75,6 +81,8 @@ class Mp4Writer(SinkBase):
         self.fps = fps_fraction(fps)
         self.crf = crf
         self.preset = preset
+        self.max_fragment_seconds = max_fragment_seconds
+        self._last_keyframe = 0.0  # time.monotonic() of the last keyframe requested
         self.size: tuple[int, int] | None = None  # (width, height) of the input frames
         self._av = av
         self._stream: Any = None
@@ -99,6 +107,7 @@ class Mp4Writer(SinkBase):
             "crf": str(self.crf),
             "preset": self.preset,
             "tune": "zerolatency",
+            "forced-idr": "1",  # a forced keyframe is an IDR frame: a clean fragment start
         }
         self._stream = stream
 
@@ -117,6 +126,13 @@ class Mp4Writer(SinkBase):
             )
         video_frame = self._av.VideoFrame.from_ndarray(pad_to_even(pixels), format="rgb24")
         video_frame.pts = self.frames_written
+        now = time.monotonic()
+        if self.frames_written == 0:
+            self._last_keyframe = now
+        elif (self.max_fragment_seconds is not None
+              and now - self._last_keyframe >= self.max_fragment_seconds):
+            video_frame.pict_type = self._av.video.frame.PictureType.I
+            self._last_keyframe = now
         try:
             self._container.mux(self._stream.encode(video_frame))
         except (OSError, self._av.FFmpegError) as exc:
