@@ -2,7 +2,7 @@
 display rate (against the 60 Hz refresh) while the dream runs at its own, slower rate.
 
 pyglet needs the X display when it is imported, so the measurement runs in a child process
-(`python -m bench.display WxH SECONDS PRESET`) with DISPLAY pointing at an Xvfb this row starts.
+(`python -m bench.display WxH SECONDS PRESET DEVICE`) with DISPLAY set to an Xvfb this row starts.
 The row is skipped, with the reason, when Xvfb is not installed or no GL context can be made.
 """
 
@@ -50,7 +50,8 @@ def start_xvfb(timeout: float = 20.0) -> tuple[subprocess.Popen[bytes], str]:
     return proc, f":{number.decode().strip()}"
 
 
-def child(size_text: str, seconds_text: str, preset: str) -> dict[str, Any]:
+def child(size_text: str, seconds_text: str, preset: str, device_name: str = "cpu"
+          ) -> dict[str, Any]:
     """Runs under Xvfb: (a) the bare window path, (b) the window while the dream runs."""
     import torch
 
@@ -60,9 +61,9 @@ def child(size_text: str, seconds_text: str, preset: str) -> dict[str, Any]:
     from livedream.models.registry import load_model
     from livedream.state import CommandQueue, State
 
-    size, seconds = parse_size(size_text), float(seconds_text)
+    size, seconds, device = parse_size(size_text), float(seconds_text), torch.device(device_name)
     look = load_look(preset)
-    frames = [smooth_frame(size, torch.device("cpu"), seed=s) for s in (0, 1)]
+    frames = [smooth_frame(size, device, seed=s) for s in (0, 1)]
     state = State(look=look, overlay=True)
     out: dict[str, Any] = {}
 
@@ -82,8 +83,8 @@ def child(size_text: str, seconds_text: str, preset: str) -> dict[str, Any]:
     # (b) the show: dream loop on a worker thread, window redrawing at refresh_hz
     queue = CommandQueue()
     display = WindowDisplay(queue, size, refresh_hz=60.0)
-    loop = RenderLoop(state, queue, display, model=load_model("vgg16"), size=size,
-                      start_image=frames[0])
+    loop = RenderLoop(state, queue, display, model=load_model("vgg16", None, device), size=size,
+                      device=device, start_image=frames[0])
     loop.tick()  # first dream frame (warm-up) before timing
     marks: dict[str, float] = {}
 
@@ -113,7 +114,8 @@ def measure(ctx: BenchContext, size: tuple[int, int], seconds: float) -> Result:
     try:
         env = {**os.environ, "DISPLAY": display_name}
         proc = subprocess.run(
-            [sys.executable, "-m", "bench.display", size_label(size), str(seconds), ctx.preset],
+            [sys.executable, "-m", "bench.display", size_label(size), str(seconds), ctx.preset,
+             str(ctx.device)],
             capture_output=True, text=True, timeout=600, env=env)
     finally:
         xvfb.terminate()
@@ -137,4 +139,4 @@ def run(ctx: BenchContext) -> list[Result]:
 
 
 if __name__ == "__main__":
-    print(json.dumps(child(*sys.argv[1:4])))
+    print(json.dumps(child(*sys.argv[1:5])))
