@@ -59,10 +59,15 @@ def child(size_text: str, layer: str, device_name: str) -> dict[str, Any]:
     frame = smooth_frame(size, device)
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)
+    # getrusage's ru_maxrss survives fork+exec (it starts at the parent's peak), so the kernel's
+    # per-process VmHWM is preferred; getrusage is the fallback where /proc is missing.
+    load_peak = vm_hwm_mb()
     resettable = reset_peak_rss()
     dream_step(model, frame, [layer], DreamSettings(iterations=1))
     step_peak = vm_hwm_mb() if resettable else None
-    out: dict[str, Any] = {"peak_rss_mb": peak_rss_mb(), "step_peak_rss_mb": step_peak}
+    process_peak = (max(load_peak, step_peak or 0.0) if load_peak is not None
+                    else peak_rss_mb())
+    out: dict[str, Any] = {"peak_rss_mb": process_peak, "step_peak_rss_mb": step_peak}
     if device.type == "cuda":
         torch.cuda.synchronize(device)
         out["cuda_peak_mb"] = torch.cuda.max_memory_allocated(device) / 2**20
