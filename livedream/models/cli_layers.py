@@ -34,16 +34,18 @@ def run(args: argparse.Namespace) -> int:
     width, height = parse_size(args.size)
     model = registry.load_model(args.model, args.weights, args.device)
     default = registry.default_layer(args.model) if args.model in registry.BUILTINS else None
-    try:
-        shapes = model.layer_shapes(height, width)
-    except RuntimeError as exc:  # torch refuses an input smaller than the receptive field
-        reason = str(exc).strip().splitlines()[-1]  # TorchScript prepends a long traceback
-        raise ParamError(
-            f"--size {width}x{height}: too small for model {model.name!r} ({reason})"
-        ) from exc
+    shapes = model.layer_shapes(height, width)  # the layers that can run at this size
+    if not shapes or (default is not None and default not in shapes):
+        needed = f"its default layer {default!r}" if shapes else "its first layer"
+        raise ParamError(f"--size {width}x{height}: too small for model {model.name!r} "
+                         f"({needed} cannot run at this size)")
     print(f"{model.name} at {width}x{height} (width x height):")
     name_width = max((len(n) for n in shapes), default=0)
     for name, shape in shapes.items():
         mark = "  (default)" if name == default else ""
         print(f"  {name.ljust(name_width)}  {list(shape)}{mark}")
+    skipped = [n for n in model.layer_names() if n not in shapes]
+    if skipped:
+        print(f"  ({len(skipped)} later layers, {skipped[0]} ... {skipped[-1]}, "
+              "cannot run at this size)")
     return 0

@@ -19,3 +19,16 @@ def test_googlenet_shapes_at_video_size_stop_before_the_classifier(tmp_path: Pat
     # 180 -> conv1 90 -> pool1 45 -> pool2 22 (ceil) -> pool3 11; 320 -> 160 -> 80 -> 40 -> 20
     assert shapes["inception_4c/output"] == (1, 512, 11, 20)
     assert shapes["inception_3b/5x5_reduce"][1] == 32
+
+
+def test_layers_cli_lists_runnable_layers_and_says_which_cannot_run(
+    tmp_path: Path, capsys
+) -> None:
+    from livedream.cli import main
+
+    prototxt = tmp_path / "googlenet.prototxt"
+    prototxt.write_text(googlenet_prototxt())
+    assert main(["layers", str(prototxt), "--size", "320x180"]) == 0
+    out = capsys.readouterr().out
+    assert "inception_4c/output" in out and "[1, 512, 11, 20]" in out
+    assert "loss3/classifier" in out.splitlines()[-1] and "cannot run at this size" in out
