@@ -32,7 +32,13 @@ def run(args: argparse.Namespace) -> int:
     from livedream.models import registry
 
     width, height = parse_size(args.size)
-    model = registry.load_model(args.model, args.weights, args.device)
+    if args.model.endswith(".prototxt") and args.weights is None:
+        # Shapes need no trained weights: list a user's Caffe net straight from its prototxt.
+        from livedream.models.caffe import load_caffe
+
+        model = load_caffe(args.model, None).to(args.device)
+    else:
+        model = registry.load_model(args.model, args.weights, args.device)
     default = registry.default_layer(args.model) if args.model in registry.BUILTINS else None
     shapes = model.layer_shapes(height, width)  # the layers that can run at this size
     if not shapes or (default is not None and default not in shapes):
