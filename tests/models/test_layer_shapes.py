@@ -31,4 +31,6 @@ def test_layers_cli_lists_runnable_layers_and_says_which_cannot_run(
     assert main(["layers", str(prototxt), "--size", "320x180"]) == 0
     out = capsys.readouterr().out
     assert "inception_4c/output" in out and "[1, 512, 11, 20]" in out
-    assert "loss3/classifier" in out.splitlines()[-1] and "cannot run at this size" in out
+    last = out.splitlines()[-1]
+    assert "pool5/7x7_s1 ... prob" in last and "cannot run at this size" in last
+    assert "loss3/classifier  " not in out
