@@ -35,6 +35,7 @@ class State:
     fullscreen: bool = False
     ease_seconds: float = 0.0  # numeric parameter changes glide over this time (0 = jump)
     reset_count: int = 0  # incremented by Reset: the loop re-seeds the feedback buffer
+    midi_learn: str | None = None  # parameter armed for MIDI learn (next CC moved binds to it)
     quit: bool = False
 
 
@@ -132,6 +133,13 @@ class SetEase(Command):
 @dataclass(frozen=True)
 class Reset(Command):
     pass
+
+
+@dataclass(frozen=True)
+class LearnMidi(Command):
+    """Arm MIDI learn for a parameter (the next CC moved is bound to it); None disarms."""
+
+    param: str | None
 
 
 @dataclass(frozen=True)
@@ -276,6 +284,10 @@ def apply(state: State, cmd: Command, env: Env) -> State:
             return replace(state, ease_seconds=EASE.validate(seconds, "ease"))
         case Reset():
             return replace(state, reset_count=state.reset_count + 1)
+        case LearnMidi(param=param):
+            if param is not None:
+                resolve_param(look, param)  # unknown or ambiguous names raise here
+            return replace(state, midi_learn=param)
         case Quit():
             return replace(state, quit=True)
         case QueryState():

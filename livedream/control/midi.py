@@ -41,6 +41,7 @@ from livedream.params import Param
 from livedream.state import (
     Command,
     CommandQueue,
+    LearnMidi,
     LoadPreset,
     Reset,
     SetFlag,
@@ -410,6 +411,16 @@ class MidiControl:
         self._lock = threading.Lock()
         self._parser = mido.Parser()
         self._running = RunningStatus()
+        self.learn_path: str | os.PathLike[str] | None = None  # where learned maps are saved
+
+    def on_state(self, old: State, new: State) -> None:
+        """Render-loop observer: follow `State.midi_learn` (armed over OSC or any controller)."""
+        if new.midi_learn == old.midi_learn or new.midi_learn == self.armed:
+            return
+        if new.midi_learn is None:
+            self.disarm()
+        else:
+            self.arm(new.midi_learn)
 
     # learn
     def arm(self, param: str, min: float | None = None, max: float | None = None,
@@ -451,6 +462,14 @@ class MidiControl:
         except Exception as exc:  # the show must go on whatever arrives
             self.log.log("internal error", f"{msg!r}: {type(exc).__name__}: {exc}", logging.ERROR)
 
+    def _learned(self) -> None:
+        """A binding was learned: save the map (when a path is set) and disarm the show state."""
+        if self.learn_path is not None:
+            midi_map = MidiMap(list(self.map.cc), list(self.map.notes))
+            midi_map.save(self.learn_path)
+            log.info("MIDI learn: map saved to %s", self.learn_path)
+        self.queue.put(LearnMidi(None), origin="midi learn")
+
     def _control_change(self, msg: mido.Message) -> None:
         with self._lock:
             if self._armed is not None:
@@ -460,6 +479,7 @@ class MidiControl:
                 self._armed = None
                 log.info("MIDI learn: channel %d CC %d -> %s", msg.channel + 1, msg.control,
                          learned.param)
+                self._learned()
             bindings = [b for b in self.map.cc if b.matches(msg.channel, msg.control)]
         if not bindings:
             self.log.log("unmapped control", f"channel {msg.channel + 1} CC {msg.control}",

@@ -33,6 +33,7 @@ from livedream.errors import LivedreamError
 from livedream.state import (
     Command,
     CommandQueue,
+    LearnMidi,
     LoadPreset,
     QueryState,
     Quit,
@@ -88,6 +89,8 @@ ADDRESSES: tuple[tuple[str, str, str], ...] = (
     ("/livedream/ease", "f", "seconds over which parameter changes glide, 0..30"),
     ("/livedream/model", "s [s]", "switch model (built-in name), optional weights file name"),
     ("/livedream/reset", "[x]", "re-seed the feedback buffer (trigger)"),
+    ("/livedream/midi/learn", "s", "MIDI learn: the next knob moved controls this parameter"),
+    ("/livedream/midi/learn/cancel", "[x]", "disarm MIDI learn (trigger)"),
     ("/livedream/state", "", "reply with the full state, one message per value"),
     ("/livedream/quit", "[x]", "stop the show (only when enabled with allow_quit)"),
 )
@@ -343,6 +346,11 @@ def decode(address: str, args: Sequence[Any], allow_quit: bool = False) -> Comma
             return _trigger(address, args, Reset())
         case "state":
             return _trigger(address, args, QueryState())
+        case "midi/learn":
+            _count(address, args, 1, 1)
+            return LearnMidi(_name(address, args[0], "parameter"))
+        case "midi/learn/cancel":
+            return _trigger(address, args, LearnMidi(None))
         case "quit":
             if not allow_quit:
                 raise OscError("quit disabled", f"{address}: quitting over OSC is disabled")
@@ -380,6 +388,7 @@ def dump_messages(state: State) -> list[Message]:
         (f"{PREFIX}/source/mix", [state.source_mix]),
         (f"{PREFIX}/ease", [state.ease_seconds]),
         (f"{PREFIX}/reset", [state.reset_count]),
+        (f"{PREFIX}/midi/learn", [state.midi_learn or ""]),
     ]
     out += [(ADDRESS_OF_FLAG[flag], [int(getattr(state, flag))]) for flag in ADDRESS_OF_FLAG]
     out += [(f"{PREFIX}/toggle/{link.name}", [int(link.enabled)]) for link in look.chain]
@@ -425,6 +434,8 @@ def echo_messages(address: str, command: Command, state: State) -> list[Message]
             return [(address, [look.model] + ([look.weights] if look.weights else []))]
         case Reset():
             return [(address, [state.reset_count])]
+        case LearnMidi():
+            return [(f"{PREFIX}/midi/learn", [state.midi_learn or ""])]
         case QueryState():
             return dump_messages(state)
     return []

@@ -15,9 +15,12 @@ import threading
 from contextlib import ExitStack
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from livedream.errors import LivedreamError, ParamError
+
+if TYPE_CHECKING:
+    from livedream.control.midi import MidiControl
 
 log = logging.getLogger(__name__)
 
@@ -195,8 +198,9 @@ def run(args: argparse.Namespace) -> int:
             allow = set(args.osc_allow) if args.osc_allow else None
             osc = OscControl(queue, args.osc_host, args.osc_port, allow)
             stack.callback(osc.close)
+        observers = []
         if args.midi_in or args.midi_out:
-            _open_midi(args, queue, stack)
+            observers.append(_open_midi(args, queue, stack).on_state)
         if args.headless:
             display: Any = HeadlessDisplay(queue)
         else:
@@ -206,7 +210,7 @@ def run(args: argparse.Namespace) -> int:
                                     motion=args.display_motion)
         loop = RenderLoop(state, queue, display, model=model, clock=SystemClock(),
                           recorder_factory=_recorder_factory(args), source=source, size=size,
-                          device=device, presets=_presets(), seed=seed)
+                          device=device, presets=_presets(), seed=seed, observers=observers)
         stack.callback(loop.close)  # finalise the recording whatever happens
 
         def on_signal(signum: int, _frame: Any) -> None:
@@ -234,7 +238,8 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _open_midi(args: argparse.Namespace, queue: Any, stack: ExitStack) -> None:
+def _open_midi(args: argparse.Namespace, queue: Any, stack: ExitStack) -> MidiControl:
+    """Open the MIDI ports; MIDI learn (`/livedream/midi/learn`) saves into --midi-map."""
     from livedream.control.midi import MidiControl, MidiMap, open_midi
 
     midi_map = MidiMap.load(args.midi_map) if args.midi_map else None
@@ -242,6 +247,8 @@ def _open_midi(args: argparse.Namespace, queue: Any, stack: ExitStack) -> None:
     if output is not None:
         stack.callback(output.close)
     control = MidiControl(queue, midi_map, output)
+    control.learn_path = args.midi_map or "midi-map.toml"
     if args.midi_in:
         port = open_midi(args.midi_in, callback=control.handle)
         stack.callback(port.close)
+    return control

@@ -294,6 +294,8 @@ class WindowDisplay:
                  f"dream {dream_fps:.1f} fps   display {display:.0f} fps   {rec}"
                  + (f" ({dropped} dropped)" if dropped else "")
                  + ("   PAUSED" if state.paused else "")]
+        if state.midi_learn:
+            lines.append(f"MIDI learn: move a knob to control {state.midi_learn}")
         return "\n".join(lines)
 
     def screenshot(self) -> np.ndarray:

@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 import math
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
@@ -38,6 +38,7 @@ from livedream.state import Command, CommandQueue, Env, State, apply
 log = logging.getLogger(__name__)
 
 ModelLoader = Callable[[str, str | None, torch.device], DreamModel]
+StateObserver = Callable[[State, State], None]
 DreamFn = Callable[..., Tensor]
 
 
@@ -246,9 +247,11 @@ class RenderLoop:
         start_image: Tensor | None = None,
         dream_fn: DreamFn | None = None,
         pause_sleep: float = 1.0 / 60.0,
+        observers: Sequence[StateObserver] = (),
     ) -> None:
         self.queue = queue
         self.display = display
+        self.observers = list(observers)  # called (old, new) after every applied command
         self.clock: Clock = clock or SystemClock()
         self.device = torch.device(device)
         self.size = size
@@ -314,6 +317,11 @@ class RenderLoop:
                       envelope.origin or "?")
             self._set_state(new)
             self._side_effects(old, new)
+            for observer in self.observers:
+                try:
+                    observer(old, self.state)
+                except Exception as exc:  # an adapter's bug must not stop the show
+                    self._limiter.log(logging.WARNING, "observer", f"state observer: {exc!r}")
             if envelope.reply is not None:
                 try:
                     envelope.reply(self.state)

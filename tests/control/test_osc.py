@@ -29,6 +29,7 @@ from livedream.errors import LivedreamError
 from livedream.look import DREAM_PARAMS
 from livedream.state import (
     CommandQueue,
+    LearnMidi,
     LoadPreset,
     QueryState,
     Quit,
@@ -107,6 +108,8 @@ DECODE_TABLE = [
     ("/livedream/model", ["vgg16", "vgg16-places.pth"], SetModel("vgg16", "vgg16-places.pth")),
     ("/livedream/reset", [], Reset()),
     ("/livedream/state", [], QueryState()),
+    ("/livedream/midi/learn", ["zoom.scale"], LearnMidi("zoom.scale")),
+    ("/livedream/midi/learn/cancel", [], LearnMidi(None)),
 ]
 
 
