@@ -106,6 +106,7 @@ RANDOM_BUNDLES = st.recursive(
     MESSAGES, lambda inner: st.lists(inner, min_size=1, max_size=3).map(lambda c: bundle(*c)),
     max_leaves=6)
 PACKETS = st.lists(st.one_of(st.binary(max_size=64), mutated(), MESSAGES, RANDOM_BUNDLES,
+                             st.sampled_from(VALID),  # good traffic interleaved with the bad
                              st.integers(65537, 70000).map(lambda n: b"/" + bytes(n))),
                   min_size=1, max_size=5)
 

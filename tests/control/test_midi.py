@@ -21,6 +21,7 @@ from livedream.errors import LivedreamError, UnknownNameError
 from livedream.look import DREAM_PARAMS
 from livedream.state import (
     CommandQueue,
+    LearnMidi,
     Reset,
     SetFlag,
     SetParam,
@@ -298,8 +299,9 @@ def test_learn_save_reload_round_trip(tmp_path):
     assert control.armed is None
     control.arm("step_size")
     control.feed(bytes([0xB4, 10, 0]))  # channel 5, CC 10 = 0
-    assert commands(queue) == [SetParam("rotate.degrees", 20.0),
-                               SetParam("step_size", 0.0, normalized=True)]
+    # each learned knob also disarms the show's learn state (LearnMidi(None)), then applies
+    assert commands(queue) == [LearnMidi(None), SetParam("rotate.degrees", 20.0),
+                               LearnMidi(None), SetParam("step_size", 0.0, normalized=True)]
     path = tmp_path / "learned.toml"
     control.save(path)
     reloaded = MidiMap.load(path)
