@@ -29,6 +29,7 @@ from typing import Any, Protocol
 import torch
 from torch import Tensor
 
+from livedream.control.ratelimit import RateLimitedLog
 from livedream.errors import LivedreamError
 from livedream.live.clock import Clock, RateMeter, SystemClock
 from livedream.look import ChainLink, Look
@@ -82,32 +83,6 @@ class LoopStats:
     layers: tuple[str, ...]
     chain: tuple[str, ...]
     loading_model: str | None  # model being loaded off-thread, if any
-
-
-class LogLimiter:
-    """Log each kind of message at most once per `interval` seconds, counting the rest.
-
-    A controller or a broken step repeating the same error every frame must not flood the log.
-    """
-
-    def __init__(self, clock: Clock, interval: float = 5.0) -> None:
-        self.clock = clock
-        self.interval = interval
-        self._last: dict[str, float] = {}
-        self._suppressed: dict[str, int] = {}
-
-    def log(self, level: int, kind: str, message: str) -> bool:
-        """Log `message` unless `kind` was logged less than `interval` ago; True when logged."""
-        now = self.clock.now()
-        last = self._last.get(kind)
-        if last is not None and now - last < self.interval:
-            self._suppressed[kind] = self._suppressed.get(kind, 0) + 1
-            return False
-        skipped = self._suppressed.pop(kind, 0)
-        suffix = f" ({skipped} similar suppressed)" if skipped else ""
-        log.log(level, "%s%s", message, suffix)
-        self._last[kind] = now
-        return True
 
 
 # --- easing ------------------------------------------------------------------------------------
@@ -262,7 +237,7 @@ class RenderLoop:
         self._loader: ModelLoader = model_loader or _default_loader
         self._dream: DreamFn = dream_fn or _default_dream_fn()
         self._presets = dict(presets or {})
-        self._limiter = LogLimiter(self.clock)
+        self._limiter = RateLimitedLog(log, 5.0, clock=self.clock.now)  # a repeat per frame
         self._lock = threading.Lock()
 
         self.model = model if model is not None else self._loader(
@@ -308,9 +283,9 @@ class RenderLoop:
                 new = apply(old, envelope.command, self.env)
             except LivedreamError as exc:
                 self._rejected += 1
-                self._limiter.log(logging.WARNING, f"reject:{type(envelope.command).__name__}",
+                self._limiter.log(f"reject:{type(envelope.command).__name__}",
                                   f"ignored {envelope.command!r} from {envelope.origin or '?'}: "
-                                  f"{exc}")
+                                  f"{exc}", logging.WARNING)
                 continue
             self._applied += 1
             log.debug("frame %d: applied %r from %s", self.frame_index, envelope.command,
@@ -321,13 +296,13 @@ class RenderLoop:
                 try:
                     observer(old, self.state)
                 except Exception as exc:  # an adapter's bug must not stop the show
-                    self._limiter.log(logging.WARNING, "observer", f"state observer: {exc!r}")
+                    self._limiter.log("observer", f"state observer: {exc!r}", logging.WARNING)
             if envelope.reply is not None:
                 try:
                     envelope.reply(self.state)
                 except Exception as exc:  # a broken controller must not stop the show
-                    self._limiter.log(logging.WARNING, "reply", f"reply to {envelope.origin}: "
-                                      f"{exc!r}")
+                    self._limiter.log("reply", f"reply to {envelope.origin}: {exc!r}",
+                                      logging.WARNING)
 
     def _side_effects(self, old: State, new: State) -> None:
         if new.recording != old.recording:
@@ -382,9 +357,9 @@ class RenderLoop:
         if self.recorder is not None:
             return
         if self.recorder_factory is None:
-            self._limiter.log(logging.ERROR, "record:no-target",  # a controller may repeat it
+            self._limiter.log("record:no-target",  # a controller may repeat it
                               "recording requested but no recording target was configured "
-                              "(start with --record FILE or --record-frames DIR)")
+                              "(start with --record FILE or --record-frames DIR)", logging.ERROR)
             self._set_state(replace(self.state, recording=False))
             return
         try:
@@ -430,9 +405,9 @@ class RenderLoop:
         try:
             model = future.result()
         except Exception as exc:
-            self._limiter.log(logging.ERROR, "model:load-failed",  # rate-limited: OSC can repeat it
+            self._limiter.log("model:load-failed",  # rate-limited: OSC can repeat it
                               f"model {name} could not be loaded, staying on "
-                              f"{self._model_key[0]}: {exc}")
+                              f"{self._model_key[0]}: {exc}", logging.ERROR)
             look = replace(self.state.look, model=self._model_key[0], weights=self._model_key[1],
                            layers=self._active_layers)
             self._set_state(replace(self.state, look=look))
@@ -459,7 +434,7 @@ class RenderLoop:
         try:
             frame = self.source.read()
         except (LivedreamError, OSError, RuntimeError) as exc:
-            self._limiter.log(logging.WARNING, "source", f"source read failed: {exc}")
+            self._limiter.log("source", f"source read failed: {exc}", logging.WARNING)
             return None
         return frame.to(device=self.device, dtype=torch.float32)
 
@@ -482,8 +457,9 @@ class RenderLoop:
                                 generator=self.generator)
         except Exception as exc:  # the show goes on: log (rate-limited) and skip the step
             self._errors += 1
-            self._limiter.log(logging.ERROR, f"dream:{type(exc).__name__}",
-                              f"frame {self.frame_index}: dream step failed: {exc!r}")
+            self._limiter.log(f"dream:{type(exc).__name__}",
+                              f"frame {self.frame_index}: dream step failed: {exc!r}",
+                              logging.ERROR)
         if self.state.source_mix > 0:
             source = self._read_source()
             if source is not None:
@@ -494,8 +470,9 @@ class RenderLoop:
             frame = apply_chain(frame, look.chain, t=self.frame_index, seed=self.seed)
         except Exception as exc:
             self._errors += 1
-            self._limiter.log(logging.ERROR, f"chain:{type(exc).__name__}",
-                              f"frame {self.frame_index}: transform chain failed: {exc!r}")
+            self._limiter.log(f"chain:{type(exc).__name__}",
+                              f"frame {self.frame_index}: transform chain failed: {exc!r}",
+                              logging.ERROR)
         return frame
 
     def tick(self) -> bool:
@@ -512,8 +489,9 @@ class RenderLoop:
         reason = degenerate_reason(frame)
         if reason is not None:
             self._reseeds += 1
-            self._limiter.log(logging.WARNING, f"degenerate:{reason}",
-                              f"frame {self.frame_index}: {reason} frame, buffer re-seeded")
+            self._limiter.log(f"degenerate:{reason}",
+                              f"frame {self.frame_index}: {reason} frame, buffer re-seeded",
+                              logging.WARNING)
             frame = self._seed_frame()
         self.buffer = frame
         self.frame_index += 1
