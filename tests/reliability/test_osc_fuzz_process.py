@@ -69,6 +69,10 @@ def validate_dump(dump: list[tuple[str, list]]) -> dict[str, list]:
             assert args in ([0], [1]), (address, args)
             if path.startswith("toggle/"):
                 assert path.removeprefix("toggle/") in chain
+        elif path == "midi/learn":  # the parameter armed for MIDI learn, "" when none
+            known = set(DREAM_PARAMS) | {k for n in transform_names()
+                                         for k in get_transform(n).params}
+            assert args == [""] or re.split(r"[./]", args[0])[-1] in known, args
         elif path == "reset":
             assert isinstance(args[0], int) and args[0] >= 0
         elif path.startswith("param/"):
