@@ -136,6 +136,15 @@ def _ascent(
     return frame.detach()
 
 
+def _checked_layers(model: DreamModel, frame: Tensor, layers: Sequence[str] | str) -> list[str]:
+    """The layer list, after checking the layers exist and the frame is [B,3,H,W]."""
+    names = _layer_list(layers)
+    model.check_layers(names)
+    if frame.ndim != 4 or frame.shape[1] != 3:
+        raise ParamError(f"dream: frame must be [B,3,H,W], got shape {tuple(frame.shape)}")
+    return names
+
+
 def dream_step(
     model: DreamModel,
     frame: Tensor,
@@ -152,10 +161,7 @@ def dream_step(
     the jitter reproducible. `guide` (from `guide_features`) switches to the guide objective.
     `autocast` (off by default) runs the network in bf16/fp16 under torch.autocast.
     """
-    names = _layer_list(layers)
-    model.check_layers(names)
-    if frame.ndim != 4 or frame.shape[1] != 3:
-        raise ParamError(f"dream: frame must be [B,3,H,W], got shape {tuple(frame.shape)}")
+    names = _checked_layers(model, frame, layers)
     return _ascent(model, frame, names, settings, generator, guide, autocast)
 
 
@@ -194,10 +200,7 @@ def deepdream(
     octave `settings.iterations` steps are taken on (octave base + upscaled detail), and the
     detail (dreamed minus base) is carried to the next finer octave. Returns the same size.
     """
-    names = _layer_list(layers)
-    model.check_layers(names)
-    if frame.ndim != 4 or frame.shape[1] != 3:
-        raise ParamError(f"dream: frame must be [B,3,H,W], got shape {tuple(frame.shape)}")
+    names = _checked_layers(model, frame, layers)
     if settings.octaves <= 1:
         return _ascent(model, frame, names, settings, generator, guide)
     frame = frame.detach()
