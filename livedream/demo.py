@@ -31,10 +31,10 @@ def has_display() -> bool:
 
 def show_argv(args: argparse.Namespace) -> list[str]:
     """The `livedream run` arguments the demo stands for."""
-    from livedream.device import pick_device
+    from livedream.device import default_frame_size, pick_device
 
     device = pick_device(args.device)
-    size = args.size or ("1280x720" if device.type == "cuda" else "320x180")
+    size = args.size or "{}x{}".format(*default_frame_size(device))
     argv = ["run", "--preset", args.preset, "--size", size, "--device", str(device)]
     windowed = args.window or (has_display() and not args.headless)
     if windowed:

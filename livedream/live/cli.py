@@ -14,6 +14,7 @@ import sys
 import threading
 from contextlib import ExitStack
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -42,7 +43,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add("--model", help="built-in model name or a Caffe deploy.prototxt")
     add("--weights", help="weights file for --model")
     add("--layer", help="layer to dream on (default: the preset's or the model's default)")
-    add("--size", default="1280x720", help="dream frame size WIDTHxHEIGHT (default 1280x720)")
+    add("--size", default=None,
+        help="dream frame size WIDTHxHEIGHT (default 1280x720 on a GPU, 320x180 on a CPU)")
+    add("--autocast", default="off", choices=("off", "bf16", "fp16"),
+        help="run the net in reduced precision (faster on GPUs and bf16 CPUs; changes the "
+        "picture slightly)")
     add("--source", help="live source blended into the buffer: webcam:N, video file or image")
     add("--source-mix", type=float, default=None, help="source weight 0..1 (default 0.1 with "
         "--source)")
@@ -164,14 +169,16 @@ def _initial_state(args: argparse.Namespace) -> tuple[Any, int]:
 
 def run(args: argparse.Namespace) -> int:
     """Start the show; returns 0 after a clean stop (recording finalised)."""
-    from livedream.device import pick_device
+    from livedream.device import AUTOCAST_DTYPES, default_frame_size, pick_device
+    from livedream.dream import dream_step
     from livedream.live.clock import SystemClock
     from livedream.live.headless import HeadlessDisplay
     from livedream.live.loop import RenderLoop
     from livedream.models.registry import load_model
     from livedream.state import CommandQueue, Quit
 
-    size = parse_size(args.size)
+    device = pick_device(args.device)
+    size = parse_size(args.size) if args.size else default_frame_size(device)
     for flag in ("frames", "seconds"):
         value = getattr(args, flag)
         if value is not None and value <= 0:
@@ -179,7 +186,8 @@ def run(args: argparse.Namespace) -> int:
     if args.record_fps <= 0:
         raise ParamError(f"--record-fps must be > 0, got {args.record_fps}")
     state, seed = _initial_state(args)
-    device = pick_device(args.device)
+    autocast = AUTOCAST_DTYPES[args.autocast]
+    dream_fn = partial(dream_step, autocast=autocast) if autocast is not None else dream_step
     queue = CommandQueue()
     stop = threading.Event()
 
@@ -210,7 +218,8 @@ def run(args: argparse.Namespace) -> int:
                                     motion=args.display_motion)
         loop = RenderLoop(state, queue, display, model=model, clock=SystemClock(),
                           recorder_factory=_recorder_factory(args), source=source, size=size,
-                          device=device, presets=_presets(), seed=seed, observers=observers)
+                          device=device, presets=_presets(), seed=seed, observers=observers,
+                          dream_fn=dream_fn)
         stack.callback(loop.close)  # finalise the recording whatever happens
 
         def on_signal(signum: int, _frame: Any) -> None:
