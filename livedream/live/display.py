@@ -274,6 +274,7 @@ class WindowDisplay:
         program.stop()
         gl.glActiveTexture(gl.GL_TEXTURE0)
         if self._state is not None and self._state.overlay:
+            self._label.width = max(200, self.window.width - 20)  # follows resize/fullscreen
             self._label.text = self.overlay_text()
             self._label.draw()
         self.frames_drawn += 1
