@@ -49,7 +49,7 @@ bench: setup
 	$(PY) -m bench
 
 soak: setup
-	$(PY) -m pytest -q -m slow
+	$(PY) -m pytest -q -s -m slow  # -s: print the soak report (frames, RSS, drops)
 
 clean:
 	rm -rf $(VENV) .stamp-sysdeps out
