@@ -53,11 +53,14 @@ def sample_bilinear(
     # align_corners=True: -1 and +1 are the centres of the first and last pixels.
     grid_x = in_x * (2.0 / max(w - 1, 1)) - 1.0
     grid_y = in_y * (2.0 / max(h - 1, 1)) - 1.0
-    grid = torch.stack((grid_x, grid_y), dim=-1).to(frame.dtype)
+    # Sample in at least float32: grid_sample wants the grid in the frame's dtype, and a bf16 or
+    # fp16 grid cannot address pixels (8-11 bit mantissa; at 320 px wide it yields NaN).
+    work = frame if frame.dtype in (torch.float32, torch.float64) else frame.float()
+    grid = torch.stack((grid_x, grid_y), dim=-1).to(work.dtype)
     grid = grid.unsqueeze(0).expand(frame.shape[0], -1, -1, -1)
-    out = F.grid_sample(frame, grid, mode="bilinear", padding_mode="zeros", align_corners=True)
-    out = out * inside.to(frame.dtype)
-    return out.clamp(0.0, 1.0)
+    out = F.grid_sample(work, grid, mode="bilinear", padding_mode="zeros", align_corners=True)
+    out = out * inside.to(work.dtype)
+    return out.clamp(0.0, 1.0).to(frame.dtype)
 
 
 def _pixel_grid(frame: Tensor) -> tuple[Tensor, Tensor]:
