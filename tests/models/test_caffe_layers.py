@@ -267,3 +267,28 @@ def test_explicit_pooling_path_equals_torch_path_where_both_apply() -> None:
         _, out = layer._sizes(13, 10)
         assert layer._torch_agrees((13, 10), kernel, out)
         torch.testing.assert_close(layer._explicit(x, kernel, out), layer(x))
+
+
+# --- reduced precision --------------------------------------------------------------------------
+def lrn_net(region: str) -> str:
+    return (
+        'layer { name: "data" type: "Input" top: "data" '
+        "input_param { shape { dim: 1 dim: 3 dim: 6 dim: 6 } } }\n"
+        'layer { name: "norm" type: "LRN" bottom: "data" top: "norm" lrn_param { '
+        f"local_size: 3 alpha: 0.0001 beta: 0.75 norm_region: {region} }} }}\n"
+    )
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
+@pytest.mark.parametrize("region", ["ACROSS_CHANNELS", "WITHIN_CHANNEL"])
+def test_lrn_in_half_precision_does_not_overflow(region: str, dtype: torch.dtype) -> None:
+    """GoogLeNet's norm1/norm2 see activations of a few hundred (0..255 Caffe input): under fp16
+    autocast x*x overflows 65504, so the layer must square in float32 and return its dtype."""
+    net = build_net(parse_prototxt(lrn_net(region)), None, name="lrn")
+    x = torch.rand(1, 3, 6, 6, generator=torch.Generator().manual_seed(0)) * 400
+    assert torch.isinf(x.half() * x.half()).any()  # the regime this test is about
+    want = net.forward_blobs(x, ["norm"])["norm"]
+    got = net.forward_blobs(x.to(dtype), ["norm"])["norm"]
+    assert got.dtype == dtype
+    tol = 2.0**-10 if dtype == torch.float16 else 2.0**-7  # the inputs' own rounding
+    torch.testing.assert_close(got.float(), want, rtol=4 * tol, atol=0.0)

@@ -341,12 +341,17 @@ class LRN(CaffeLayer):
 
     def forward(self, x: Tensor) -> Tensor:
         half = (self.size - 1) // 2
+        # In float32 at least: under fp16 autocast x*x overflows (Caffe nets see 0..255 inputs,
+        # so activations of a few hundred are common) and the layer would output zeros.
+        dtype = x.dtype
+        if dtype in (torch.float16, torch.bfloat16):
+            x = x.float()
         if self.region == "ACROSS_CHANNELS":
             mean_sq = F.avg_pool3d((x * x).unsqueeze(1), (self.size, 1, 1), stride=1,
                                    padding=(half, 0, 0)).squeeze(1)
-            return x * (self.k + self.alpha * mean_sq).pow(-self.beta)
+            return (x * (self.k + self.alpha * mean_sq).pow(-self.beta)).to(dtype)
         mean_sq = F.avg_pool2d(x * x, self.size, stride=1, padding=half, count_include_pad=True)
-        return x * (1.0 + self.alpha * mean_sq).pow(-self.beta)
+        return (x * (1.0 + self.alpha * mean_sq).pow(-self.beta)).to(dtype)
 
 
 class ReLU(CaffeLayer):
