@@ -18,6 +18,7 @@ Everything stays a torch tensor on the frame's device; only the input gets a gra
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 
 import torch
 import torch.nn.functional as F
@@ -41,6 +42,15 @@ def _layer_list(layers: Sequence[str] | str) -> list[str]:
     if not names:
         raise ParamError("dream: no layers selected; name at least one layer of the model")
     return names
+
+
+def _full_precision(device_type: str) -> AbstractContextManager[object]:
+    """A context that switches autocast off on `device_type` when it is on (else does nothing)."""
+    try:
+        enabled = torch.is_autocast_enabled(device_type)
+    except RuntimeError:  # a device type autocast does not know (e.g. meta)
+        enabled = False
+    return torch.autocast(device_type, enabled=False) if enabled else nullcontext()
 
 
 def dream_objective(
@@ -69,9 +79,12 @@ def dream_objective(
             y = guide[name]
             if channel >= 0:
                 y = y[:, channel : channel + 1]
-            x = act.flatten(2)  # [B, C, N]
-            y = y.flatten(2)[0].to(dtype=x.dtype)  # [C, M]
-            scores = torch.einsum("bcn,cm->bnm", x, y)  # dot product of every pair
+            x = act.flatten(2).float()  # [B, C, N]
+            y = y.flatten(2)[0].float()  # [C, M]
+            # In float32 even under autocast: a dot product of a few hundred channels overflows
+            # fp16 (inf scores tie, and amax then spreads the gradient over every tied vector).
+            with _full_precision(x.device.type):
+                scores = torch.einsum("bcn,cm->bnm", x, y)  # dot product of every pair
             term = scores.amax(dim=2).mean()
         else:
             term = act.float().pow(2).mean()

@@ -168,6 +168,24 @@ def test_guide_objective_matches_numpy_and_rises(model: TinyDreamModel, frame: T
     assert objective(model, out, guide=guide) > objective(model, frame, guide=guide)
 
 
+def test_guide_objective_stays_float32_under_fp16_autocast() -> None:
+    """Dot products over 64 channels of activations ~60 exceed fp16's 65504: the guide scores
+    must be computed in float32 even inside torch.autocast(fp16) (else inf ties spread the
+    gradient over every tied guide vector)."""
+    gen = torch.Generator().manual_seed(0)
+    x = (torch.rand(1, 64, 4, 5, generator=gen) * 60).requires_grad_(True)
+    y = torch.rand(1, 64, 3, 3, generator=gen) * 60
+    want = dream_objective({"a": x}, ["a"], guide={"a": y})
+    (want_grad,) = torch.autograd.grad(want, x)
+    with torch.autocast("cpu", dtype=torch.float16):
+        got = dream_objective({"a": x.half()}, ["a"], guide={"a": y})
+    (got_grad,) = torch.autograd.grad(got, x)
+    assert got.dtype == torch.float32 and torch.isfinite(got)
+    assert float(got) == pytest.approx(float(want), rel=1e-3)  # x.half() rounding only
+    # the same best-matching guide vectors (rounded to fp16 by the cast's backward)
+    torch.testing.assert_close(got_grad, want_grad, rtol=2e-3, atol=0.0)
+
+
 def test_flat_objective_gives_no_step_and_no_nan(frame: Tensor) -> None:
     out = dream_step(FlatModel(), frame, ["flat"], DreamSettings(iterations=2))
     assert torch.isfinite(out).all()
