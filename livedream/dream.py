@@ -133,8 +133,8 @@ def _ascent(
         dy, dx = _jitter_offsets(settings.jitter, generator)
         shifted = frame.detach().roll(shifts=(dy, dx), dims=(2, 3)) if (dy or dx) else frame
         x = shifted.detach().requires_grad_(True)
-        with torch.enable_grad(), torch.autocast(device_type, dtype=autocast,
-                                                 enabled=autocast is not None):
+        with torch.enable_grad(), (torch.autocast(device_type, dtype=autocast)
+                                   if autocast is not None else nullcontext()):
             acts = model.forward_blobs(model.preprocess(x), set(layers))
             objective = dream_objective(acts, layers, settings.channel, guide)
             (grad,) = torch.autograd.grad(objective, x)

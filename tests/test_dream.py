@@ -186,6 +186,19 @@ def test_guide_objective_stays_float32_under_fp16_autocast() -> None:
     torch.testing.assert_close(got_grad, want_grad, rtol=2e-3, atol=0.0)
 
 
+def test_dream_step_and_pyramid_stay_on_the_frames_device() -> None:
+    """On the meta device (a stand-in for CUDA here) any CPU-made tensor mixed into the step,
+    or an autocast context the device does not support, fails; the result keeps the device."""
+    model = TinyDreamModel().to("meta")
+    frame = torch.empty(1, 3, 48, 64, device="meta")
+    settings = DreamSettings(iterations=2, jitter=4, octaves=3)
+    gen = torch.Generator().manual_seed(0)
+    for out in (dream_step(model, frame, LAYER, settings, generator=gen),
+                deepdream(model, frame, LAYER, settings, generator=gen)):
+        assert out.device == frame.device and out.shape == frame.shape
+        assert out.dtype == torch.float32
+
+
 def test_flat_objective_gives_no_step_and_no_nan(frame: Tensor) -> None:
     out = dream_step(FlatModel(), frame, ["flat"], DreamSettings(iterations=2))
     assert torch.isfinite(out).all()
