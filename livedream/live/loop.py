@@ -142,7 +142,9 @@ def degenerate_reason(frame: Tensor, flat_tolerance: float = 1.0 / 255.0) -> str
     """
     finite = torch.isfinite(frame).all()
     spread = (frame.amax(dim=(2, 3)) - frame.amin(dim=(2, 3))).amax()
-    finite_ok, spread_value = bool(finite), float(spread)
+    # One readback for both numbers: each bool()/float() of a device tensor is a full sync.
+    finite_flag, spread_value = torch.stack((finite.float(), spread.float())).tolist()
+    finite_ok = finite_flag == 1.0
     if not finite_ok:
         return "non-finite"
     if not spread_value >= flat_tolerance:

@@ -255,6 +255,28 @@ def test_degenerate_reason():
     assert degenerate_reason(frame) == "non-finite"
 
 
+def test_degenerate_check_reads_back_at_most_once():
+    """The check runs every frame: on CUDA every bool()/float()/item() of a device tensor is a
+    full sync, so both of its numbers must come back in one host copy."""
+    from torch.utils._python_dispatch import TorchDispatchMode
+
+    class CountReadbacks(TorchDispatchMode):
+        count = 0
+
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            kwargs = kwargs or {}
+            name = func.overloadpacket.__name__
+            if name == "_local_scalar_dense" or (
+                    name == "_to_copy" and str(kwargs.get("device", "")) == "cpu"):
+                self.count += 1
+            return func(*args, **kwargs)
+
+    for frame in (torch.rand(1, 3, 8, 8), torch.zeros(1, 3, 8, 8)):
+        with CountReadbacks() as mode:
+            degenerate_reason(frame)
+        assert mode.count <= 1
+
+
 def test_dream_exception_is_logged_and_the_show_continues(caplog):
     loop, _, display, _, dream = make_loop()
     dream.error = RuntimeError("boom")
