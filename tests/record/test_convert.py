@@ -45,3 +45,47 @@ def test_numpy_uint8_passes_through_unchanged() -> None:
 def test_bad_frames_raise_clear_errors(bad: object) -> None:
     with pytest.raises(LivedreamError, match="valid|empty"):
         to_uint8_hwc(bad)
+
+
+# --- the CUDA pinned readback, its pool logic exercised on the CPU with a fake CUDA event -------
+class _FakeEvent:
+    def __init__(self) -> None:
+        self.recorded = self.synchronized = False
+
+    def record(self, stream: object = None) -> None:
+        self.recorded = True
+
+    def synchronize(self) -> None:
+        assert self.recorded, "waited on an event that was never recorded"
+        self.synchronized = True
+
+
+@pytest.fixture
+def fake_cuda(monkeypatch: pytest.MonkeyPatch) -> None:
+    real_empty = torch.empty
+    monkeypatch.setattr(torch, "empty", lambda *a, pin_memory=False, **k: real_empty(*a, **k))
+    monkeypatch.setattr(torch.cuda, "Event", _FakeEvent)
+    monkeypatch.setattr(torch.cuda, "current_stream", lambda device=None: None)
+
+
+def test_pinned_readback_pool_never_blocks_and_reuses_buffers(fake_cuda: None) -> None:
+    from livedream.record import PinnedReadback
+
+    gen = torch.Generator().manual_seed(1)
+    frames = [torch.rand(1, 3, 4, 6, generator=gen) for _ in range(3)]
+    pool = PinnedReadback(2)
+    first, second = pool.acquire(frames[0]), pool.acquire(frames[1])
+    assert first is not None and second is not None
+    assert pool.acquire(frames[2]) is None  # pool exhausted: drop, do not wait
+    np.testing.assert_array_equal(PinnedReadback.wait(first), to_uint8_hwc(frames[0]))
+    assert first[1].synchronized
+    pool.release(first)
+    third = pool.acquire(frames[2])
+    assert third is not None and third[0].data_ptr() == first[0].data_ptr()  # reused
+    np.testing.assert_array_equal(PinnedReadback.wait(third), to_uint8_hwc(frames[2]))
+    # a new frame size: old-size buffers are not handed out again once released
+    pool.release(second)
+    pool.release(third)
+    bigger = pool.acquire(torch.rand(1, 3, 8, 6, generator=gen))
+    assert bigger is not None and tuple(bigger[0].shape) == (8, 6, 3)
+    assert bigger[0].data_ptr() not in (first[0].data_ptr(), second[0].data_ptr())
