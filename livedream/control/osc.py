@@ -545,7 +545,7 @@ class OscControl(OscHandler):
         try:
             self.rcvbuf = _raise_rcvbuf(sock, rcvbuf)
             sock.bind((host, port))
-        except OSError as exc:
+        except (OSError, OverflowError) as exc:  # OverflowError: port outside 0..65535
             sock.close()
             raise LivedreamError(f"cannot listen for OSC on {host}:{port}: {exc} "
                                  "(is another show running? choose another --osc-port)") from None

@@ -108,6 +108,25 @@ class _Fanout:
         return min(int(getattr(r, "frames_written", 0)) for r in self.recorders)
 
 
+def _check_record_targets(args: argparse.Namespace) -> None:
+    """Refuse an unusable --record path at startup: the loop only logs a failed start, and a VJ
+    would find out after the set that nothing was recorded."""
+    from livedream.record import RECORD_SUFFIXES
+
+    for flag, value in (("--record", args.record), ("--record-frames", args.record_frames)):
+        if not value:
+            continue
+        path = Path(value)
+        suffix = path.suffix.lower()
+        if not suffix or path.is_dir():
+            continue  # PNG frames: the directory is created
+        if suffix not in RECORD_SUFFIXES:
+            raise ParamError(f"{flag} {value}: unknown suffix {suffix!r}; valid: "
+                             f"{', '.join(RECORD_SUFFIXES)}, or a directory for PNG frames")
+        if not path.parent.is_dir():
+            raise ParamError(f"{flag} {value}: directory {path.parent} does not exist")
+
+
 def _recorder_factory(args: argparse.Namespace) -> Any:
     from livedream.record import ThreadedRecorder, open_recorder
 
@@ -185,6 +204,7 @@ def run(args: argparse.Namespace) -> int:
             raise ParamError(f"--{flag} must be > 0, got {value}")
     if args.record_fps <= 0:
         raise ParamError(f"--record-fps must be > 0, got {args.record_fps}")
+    _check_record_targets(args)
     state, seed = _initial_state(args)
     autocast = AUTOCAST_DTYPES[args.autocast]
     dream_fn = partial(dream_step, autocast=autocast) if autocast is not None else dream_step
