@@ -13,7 +13,9 @@ from pathlib import Path
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--preset", default="vertical-stretch", help="preset to show")
+    from livedream.presets import DEFAULT_PRESET
+
+    parser.add_argument("--preset", default=DEFAULT_PRESET, help="preset to show")
     parser.add_argument("--size", help="WIDTHxHEIGHT (default: 1280x720 on GPU, 320x180 on CPU)")
     parser.add_argument("--frames", type=int, default=None,
                         help="stop after this many dream frames (headless default 60)")

@@ -40,6 +40,9 @@ from livedream.params import Param
 #: Environment variable overriding the presets directory (os.pathsep-separated list allowed).
 PRESETS_ENV = "LIVEDREAM_PRESETS"
 
+#: the look `livedream run` and `livedream demo` start from when no preset is named
+DEFAULT_PRESET = "vertical-stretch"
+
 #: A preset name: letters, digits, '-', '_' (no dots, slashes or anything that could be a path).
 NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,99}")
 

@@ -39,7 +39,8 @@ def parse_size(text: str) -> tuple[int, int]:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add = parser.add_argument
-    add("--preset", help="preset name (see `livedream presets`) or a .toml file")
+    add("--preset", help="preset name (see `livedream presets`) or a .toml file "
+        "(default: vertical-stretch)")
     add("--model", help="built-in model name or a Caffe deploy.prototxt")
     add("--weights", help="weights file for --model")
     add("--layer", help="layer to dream on (default: the preset's or the model's default)")
@@ -159,17 +160,12 @@ def _presets() -> dict[str, Any]:
 
 
 def _initial_state(args: argparse.Namespace) -> tuple[Any, int]:
-    from livedream.look import Look
+    from livedream.presets import DEFAULT_PRESET, open_preset
     from livedream.state import SOURCE_MIX, State
 
-    seed = 0
-    if args.preset:
-        from livedream.presets import open_preset
-
-        preset = open_preset(args.preset, allow_paths=True)
-        look, seed, name = preset.look, preset.seed, preset.name
-    else:
-        look, name = Look(), None
+    # Without --preset the show starts from the default preset (a tuned look), not bare defaults.
+    preset = open_preset(args.preset or DEFAULT_PRESET, allow_paths=True)
+    look, seed, name = preset.look, preset.seed, preset.name
     if args.model:
         from livedream.models.registry import default_layer, is_prototxt
 

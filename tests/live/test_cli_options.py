@@ -33,3 +33,18 @@ def test_bad_autocast_choice_is_a_usage_error(capsys: pytest.CaptureFixture[str]
     with pytest.raises(SystemExit) as exit_info:
         main(["run", "--autocast", "int8"])
     assert exit_info.value.code == 2 and "invalid choice" in capsys.readouterr().err
+
+
+def test_run_without_preset_starts_from_the_default_preset() -> None:
+    from livedream.cli import build_parser
+    from livedream.live.cli import _initial_state
+    from livedream.presets import DEFAULT_PRESET, find_preset, load_preset
+
+    args = build_parser().parse_args(["run", "--headless"])
+    state, _ = _initial_state(args)
+    assert state.preset == DEFAULT_PRESET
+    assert state.look == load_preset(find_preset(DEFAULT_PRESET)).look
+    args = build_parser().parse_args(["run", "--model", "inception_v3"])
+    state, _ = _initial_state(args)  # --model keeps the preset's chain, swaps model and layer
+    assert state.look.model == "inception_v3" and state.look.layers == ("mixed_6c",)
+    assert state.look.chain == load_preset(find_preset(DEFAULT_PRESET)).look.chain
