@@ -58,7 +58,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="what the window does between dream frames (default: continue the chain's motion)")
     add("--record", metavar="FILE", help="record what is shown (.mp4 crash-safe, or .gif)")
     add("--record-frames", metavar="DIR", help="record numbered PNG frames into DIR")
-    add("--record-fps", type=float, default=30.0, help="frame rate written to the recording")
+    add("--record-fps", type=float, default=30.0,
+        help="time grid of the mp4 (default 30); with --record-timing frames, its playback rate")
+    add("--record-timing", default="realtime", choices=("realtime", "frames"),
+        help="realtime (default): each dream frame lands in the mp4 at the moment it was shown, "
+        "so the recording plays at the show's speed; frames: one video frame per dream frame "
+        "at --record-fps (a time-lapse)")
     add("--headless", action="store_true", help="no window (recording-only / OSC-controlled)")
     add("--frames", type=int, default=None, help="stop after this many dream frames")
     add("--seconds", type=float, default=None, help="stop after this many seconds")
@@ -139,7 +144,9 @@ def _recorder_factory(args: argparse.Namespace) -> Any:
         recorders = []
         for target in targets:
             path = target.next()
-            recorders.append(ThreadedRecorder(open_recorder(path, args.record_fps), max_queue=16))
+            sink = open_recorder(path, args.record_fps,
+                                 realtime=args.record_timing == "realtime")
+            recorders.append(ThreadedRecorder(sink, max_queue=16))
             log.info("recording to %s", path)
         return _Fanout(recorders)
 

@@ -46,18 +46,20 @@ def open_recorder(
     gif_mode: GifMode = "forward",
     loop: int = 0,
     crf: int = 18,
+    realtime: bool = False,
 ) -> FrameSink:
     """Open the writer `path` asks for: .mp4/.mov/.mkv -> Mp4Writer, .gif -> GifWriter, an
     existing directory or a path without suffix -> FrameDirWriter (frame_00001.png, ...).
 
-    `gif_mode` and `loop` apply to GIFs only, `crf` to videos only.
+    `gif_mode` and `loop` apply to GIFs only, `crf` and `realtime` (frames stamped with the time
+    they were shown, see Mp4Writer) to videos only.
     """
     target = os.fspath(path)
     suffix = os.path.splitext(target.rstrip(os.sep))[1].lower()
     if os.path.isdir(target) or not suffix:
         return FrameDirWriter(target)
     if suffix in MP4_SUFFIXES:
-        return Mp4Writer(target, fps, crf)
+        return Mp4Writer(target, fps, crf, realtime=realtime)
     if suffix in GIF_SUFFIXES:
         return GifWriter(target, fps, gif_mode, loop)
     raise LivedreamError(

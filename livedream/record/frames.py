@@ -52,7 +52,7 @@ class FrameDirWriter(SinkBase):
             raise LivedreamError(f"cannot create frames directory {self.directory}: {exc}") from exc
         self.paths: list[str] = []
 
-    def write(self, frame: Any) -> None:
+    def write(self, frame: Any, at: float | None = None) -> None:
         """Write the next numbered PNG."""
         self._check_open()
         from PIL import Image

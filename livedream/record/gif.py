@@ -90,7 +90,7 @@ class GifWriter(SinkBase):
         if not os.path.isdir(parent):
             raise LivedreamError(f"cannot write {self.path}: directory {parent} does not exist")
 
-    def write(self, frame: Any) -> None:
+    def write(self, frame: Any, at: float | None = None) -> None:
         """Keep a copy of one frame (the caller may reuse its buffer)."""
         self._check_open()
         pixels = to_uint8_hwc(frame)

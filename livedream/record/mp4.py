@@ -61,6 +61,10 @@ class Mp4Writer(SinkBase):
     LivedreamError (no silent rescale). `crf` is x264's quality (0 lossless .. 51, 18 ~ visually
     lossless); `preset` trades CPU for file size. `max_fragment_seconds` bounds, in wall time, how
     much a kill can lose (None: keyframes by frame count only).
+
+    `realtime=True` (the live show) stamps each frame with the time it was shown (`write(frame,
+    at=...)`, else the time of the call) on a 1/fps grid, so a show dreaming 3 frames/s plays
+    back at its real speed instead of as a 30 fps time-lapse; otherwise frame n is at n/fps.
     """
 
     def __init__(
@@ -71,6 +75,7 @@ class Mp4Writer(SinkBase):
         *,
         preset: str = "veryfast",
         max_fragment_seconds: float | None = 1.0,
+        realtime: bool = False,
     ) -> None:
         super().__init__(os.fspath(path))
         import av  # heavy import kept out of module import time
@@ -82,6 +87,9 @@ class Mp4Writer(SinkBase):
         self.crf = crf
         self.preset = preset
         self.max_fragment_seconds = max_fragment_seconds
+        self.realtime = realtime
+        self._first_at: float | None = None  # realtime: when the first frame was shown
+        self._last_pts = -1
         self._last_keyframe = 0.0  # time.monotonic() of the last keyframe requested
         self.size: tuple[int, int] | None = None  # (width, height) of the input frames
         self._av = av
@@ -111,7 +119,17 @@ class Mp4Writer(SinkBase):
         }
         self._stream = stream
 
-    def write(self, frame: Any) -> None:
+    def _next_pts(self, at: float | None) -> int:
+        """Presentation time in 1/fps ticks: the frame count, or (realtime) the time shown."""
+        if not self.realtime:
+            return self.frames_written
+        at = time.monotonic() if at is None else at
+        if self._first_at is None:
+            self._first_at = at
+        ticks = round((at - self._first_at) * self.fps)
+        return max(self._last_pts + 1, ticks)  # strictly increasing, even for a stalled clock
+
+    def write(self, frame: Any, at: float | None = None) -> None:
         """Encode one frame (tensor or uint8 HxWx3); encoded packets are muxed immediately."""
         self._check_open()
         pixels = to_uint8_hwc(frame)
@@ -125,7 +143,7 @@ class Mp4Writer(SinkBase):
                 f"{width}x{height}; a video keeps one size (start a new recording to change it)"
             )
         video_frame = self._av.VideoFrame.from_ndarray(pad_to_even(pixels), format="rgb24")
-        video_frame.pts = self.frames_written
+        video_frame.pts = self._last_pts = self._next_pts(at)
         now = time.monotonic()
         if self.frames_written == 0:
             self._last_keyframe = now

@@ -18,8 +18,9 @@ class FrameSink(Protocol):
 
     frames_written: int
 
-    def write(self, frame: Any) -> None:
-        """Append one frame."""
+    def write(self, frame: Any, at: float | None = None) -> None:
+        """Append one frame; `at` is when it was shown (time.monotonic() seconds), used by
+        sinks that keep real time (Mp4Writer(realtime=True)) and ignored by the others."""
 
     def close(self) -> None:
         """Finish the output so it is complete and playable; idempotent."""

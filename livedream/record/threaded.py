@@ -67,8 +67,13 @@ class ThreadedRecorder:
         with self._dropped_lock:
             self.dropped += 1
 
-    def write(self, frame: Any) -> None:
-        """Read `frame` back to the host and queue it; drop and count it if the writer lags."""
+    def write(self, frame: Any, at: float | None = None) -> None:
+        """Read `frame` back to the host and queue it; drop and count it if the writer lags.
+
+        The frame is stamped with `at` (default: now) here, not when the writer thread gets to
+        it, so a real-time recording keeps the show's timing even when the encoder lags.
+        """
+        at = time.monotonic() if at is None else at
         if self.closed or self.error is not None:
             self._drop()
             return
@@ -80,16 +85,16 @@ class ThreadedRecorder:
             if handle is None:
                 self._drop()
                 return
-            item: tuple[str, Any] = ("pinned", handle)
+            item: tuple[str, Any, float] = ("pinned", handle, at)
         else:
-            item = ("host", to_uint8_hwc(frame))
+            item = ("host", to_uint8_hwc(frame), at)
         try:
             self._queue.put_nowait(item)
         except queue.Full:
             self._release(item)
             self._drop()
 
-    def _release(self, item: tuple[str, Any]) -> None:
+    def _release(self, item: tuple[str, Any, float]) -> None:
         if item[0] == "pinned":
             self._readback.release(item[1])
 
@@ -101,9 +106,9 @@ class ThreadedRecorder:
                 return
             try:
                 if self.error is None and not self._discard:
-                    kind, payload = item
+                    kind, payload, at = item
                     pixels = PinnedReadback.wait(payload) if kind == "pinned" else payload
-                    self.sink.write(pixels)
+                    self.sink.write(pixels, at=at)
                 else:
                     self._drop()
             except BaseException as exc:  # reported through .error, never raised in the caller

@@ -48,3 +48,19 @@ def test_run_without_preset_starts_from_the_default_preset() -> None:
     state, _ = _initial_state(args)  # --model keeps the preset's chain, swaps model and layer
     assert state.look.model == "inception_v3" and state.look.layers == ("mixed_6c",)
     assert state.look.chain == load_preset(find_preset(DEFAULT_PRESET)).look.chain
+
+
+@pytest.mark.skipif(not registry.BUILTINS["vgg16"].is_installed(), reason="VGG16 not installed")
+def test_recording_keeps_the_show_timing_unless_asked_for_a_time_lapse(tmp_path: Path) -> None:
+    from tests.record.helpers import frame_times
+
+    base = ["run", "--headless", "--device", "cpu", "--frames", "4", "--osc-port", "0",
+            "--size", "160x96", "--preset", "zoom"]
+    live, lapse = tmp_path / "live.mp4", tmp_path / "lapse.mp4"
+    assert main([*base, "--record", str(live)]) == 0
+    assert main([*base, "--record", str(lapse), "--record-timing", "frames"]) == 0
+    assert frame_times(lapse) == pytest.approx([0, 1 / 30, 2 / 30, 3 / 30], abs=1e-3)
+    times = frame_times(live)
+    gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
+    # three VGG16 steps per frame take far longer than one 1/30 s tick: real gaps are kept
+    assert len(times) == 4 and min(gaps) > 1.5 / 30

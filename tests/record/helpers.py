@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+
+import av
 import numpy as np
 import torch
 
@@ -24,3 +27,10 @@ def psnr(reference: np.ndarray, test: np.ndarray) -> float:
     """Peak signal-to-noise ratio in dB of two uint8 images."""
     mse = np.mean((reference.astype(np.float64) - test.astype(np.float64)) ** 2)
     return float("inf") if mse == 0 else 10 * np.log10(255.0**2 / mse)
+
+
+def frame_times(path: str | os.PathLike[str]) -> list[float]:
+    """Presentation time in seconds of every decoded frame."""
+    with av.open(os.fspath(path)) as container:
+        stream = container.streams.video[0]
+        return [float(f.time) for packet in container.demux(stream) for f in packet.decode()]

@@ -16,7 +16,7 @@ import pytest
 from livedream.errors import LivedreamError, ParamError
 from livedream.record import Mp4Writer, probe_video
 from livedream.record.mp4 import fps_fraction
-from tests.record.helpers import as_tensor, psnr, smooth_frame
+from tests.record.helpers import as_tensor, frame_times, psnr, smooth_frame
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -203,3 +203,19 @@ def test_sigterm_closes_the_file_completely(tmp_path: Path) -> None:
     assert written >= 20 and info.frames == written
     decoded = decode_rgb(path)
     assert psnr(smooth_frame(48, 64, written - 1), decoded[-1]) > 30  # the last frame made it
+
+
+def test_realtime_mp4_plays_at_the_speed_frames_were_shown(tmp_path: Path) -> None:
+    """A live show dreaming 2 frames/s, recorded in real time on a 30 fps grid."""
+    path = tmp_path / "live.mp4"
+    shown_at = [100.0, 100.5, 101.0, 101.5, 101.5]  # the last one repeats a stalled clock
+    with Mp4Writer(path, fps=30, realtime=True) as writer:
+        for i, at in enumerate(shown_at):
+            writer.write(np.full((32, 48, 3), 40 * i, np.uint8), at=at)
+    assert frame_times(path) == pytest.approx([0.0, 0.5, 1.0, 1.5, 1.5 + 1 / 30], abs=1e-3)
+    frame_based = tmp_path / "frames.mp4"
+    with Mp4Writer(frame_based, fps=30) as writer:
+        for i, at in enumerate(shown_at):
+            writer.write(np.full((32, 48, 3), 40 * i, np.uint8), at=at)  # `at` ignored
+    assert frame_times(frame_based) == pytest.approx([i / 30 for i in range(5)], abs=1e-3)
+

@@ -25,10 +25,12 @@ class SlowSink(SinkBase):
         super().__init__("slow sink")
         self.delay, self.fail_at = delay, fail_at
         self.values: list[int] = []
+        self.stamps: list[float | None] = []
         self.threads: set[str] = set()
 
-    def write(self, frame: Any) -> None:
+    def write(self, frame: Any, at: float | None = None) -> None:
         self.threads.add(threading.current_thread().name)
+        self.stamps.append(at)
         time.sleep(self.delay)
         if self.fail_at is not None and self.frames_written == self.fail_at:
             raise OSError("disk full")
@@ -127,3 +129,15 @@ def test_cuda_frames_go_through_pinned_buffers() -> None:
     assert sink.values == sorted(set(sink.values))  # each frame kept its value, in order
     if recorder.dropped == 0:
         assert sink.values == list(range(30))
+
+
+def test_frames_are_stamped_when_queued_not_when_written() -> None:
+    sink = SlowSink(delay=0.05)
+    recorder = ThreadedRecorder(sink, max_queue=8)
+    before = time.monotonic()
+    recorder.write(np.zeros((4, 4, 3), np.uint8))
+    recorder.write(np.zeros((4, 4, 3), np.uint8), at=123.0)
+    after = time.monotonic()
+    recorder.close()
+    assert before <= sink.stamps[0] <= after  # the caller's time, not the slow writer's
+    assert sink.stamps[1] == 123.0
