@@ -8,13 +8,15 @@ Weights are frozen: only the input gradient is ever computed. Subclasses impleme
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 
 import torch
 from torch import Tensor, nn
 
 from livedream.errors import LivedreamError, UnknownNameError
+
+Step = Callable[[Tensor], Tensor]
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,26 @@ class DreamModel(nn.Module):
         raise NotImplementedError
 
     # --- shared -------------------------------------------------------------------------------
+    def run_layers(
+        self, x: Tensor, wanted: Collection[str], steps: Iterable[tuple[str, Step]]
+    ) -> dict[str, Tensor]:
+        """`forward_blobs` for a chain of named steps: run them in order, keep the wanted outputs,
+        stop after the last wanted one. Inputs follow the weights' memory format (channels_last
+        when `place_on_device` chose it)."""
+        remaining = set(wanted)
+        self.check_layers(sorted(remaining))
+        if getattr(self, "channels_last", False):
+            x = x.contiguous(memory_format=torch.channels_last)
+        out: dict[str, Tensor] = {}
+        for name, step in steps:
+            if not remaining:
+                break
+            x = step(x)
+            if name in remaining:
+                out[name] = x
+                remaining.discard(name)
+        return out
+
     def freeze(self) -> DreamModel:
         """Eval mode and no parameter gradients: only the input gradient is computed."""
         self.eval()

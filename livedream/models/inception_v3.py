@@ -78,19 +78,7 @@ class InceptionV3(DreamModel):
         return list(BLOCKS)
 
     def forward_blobs(self, x: Tensor, wanted: Collection[str]) -> dict[str, Tensor]:
-        remaining = set(wanted)
-        self.check_layers(sorted(remaining))
-        if self.channels_last:
-            x = x.contiguous(memory_format=torch.channels_last)
-        out: dict[str, Tensor] = {}
-        for name in BLOCKS:
-            if not remaining:
-                break
-            x = self.blocks[name](x)
-            if name in remaining:
-                out[name] = x
-                remaining.discard(name)
-        return out
+        return self.run_layers(x, wanted, ((name, self.blocks[name]) for name in BLOCKS))
 
 
 def load_inception_v3(path: str | Path | None = None) -> InceptionV3:

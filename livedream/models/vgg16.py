@@ -9,7 +9,8 @@ the numpy-only unpickler. Layer names follow torchvision/Caffe: conv1_1, relu1_1
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -104,24 +105,14 @@ class VGG16(DreamModel):
         return [name for name, _ in LAYERS]
 
     def forward_blobs(self, x: Tensor, wanted: Collection[str]) -> dict[str, Tensor]:
-        remaining = set(wanted)
-        self.check_layers(sorted(remaining))
-        if self.channels_last:
-            x = x.contiguous(memory_format=torch.channels_last)
-        out: dict[str, Tensor] = {}
-        for name, kind in LAYERS:
-            if not remaining:
-                break
+        def step(name: str, kind: str) -> Callable[[Tensor], Tensor]:
             if kind == "conv":
-                x = self.convs[name](x)
-            elif kind == "relu":
-                x = F.relu(x)  # not in place: the conv blob before it may be wanted
-            else:
-                x = F.max_pool2d(x, kernel_size=2, stride=2)
-            if name in remaining:
-                out[name] = x
-                remaining.discard(name)
-        return out
+                return self.convs[name]
+            if kind == "relu":
+                return F.relu  # not in place: the conv blob before it may be wanted
+            return partial(F.max_pool2d, kernel_size=2, stride=2)
+
+        return self.run_layers(x, wanted, ((name, step(name, kind)) for name, kind in LAYERS))
 
 
 def load_vgg16(path: str | Path | None = None) -> VGG16:
