@@ -155,9 +155,9 @@ def count_flops(fn: Callable[[], Any]) -> int:
 
 def smooth_frame(size: Size, device: torch.device, seed: int = 0) -> torch.Tensor:
     """A deterministic start frame with structure (flat noise dreams slowly): [1,3,H,W] in [0,1]."""
-    from livedream.live.loop import generated_start_image
+    from livedream.sources import generated_image
 
-    return generated_start_image(size, seed, device)
+    return generated_image(size, seed, device)
 
 
 def load_look(name: str) -> Any:

@@ -34,7 +34,9 @@ from livedream.errors import LivedreamError
 from livedream.live.clock import Clock, RateMeter, SystemClock
 from livedream.look import ChainLink, Look
 from livedream.models.base import DreamModel
+from livedream.sources import generated_image
 from livedream.state import Command, CommandQueue, Env, State, apply
+from livedream.transforms.blend import blend
 
 log = logging.getLogger(__name__)
 
@@ -152,31 +154,6 @@ def degenerate_reason(frame: Tensor, flat_tolerance: float = 1.0 / 255.0) -> str
     return None
 
 
-def generated_start_image(size: tuple[int, int], seed: int, device: torch.device) -> Tensor:
-    """Start image without a source: `livedream.sources.generated_image`, else smooth noise."""
-    width, height = size
-    try:
-        from livedream.sources import generated_image
-
-        image = generated_image((width, height), seed)
-        return image.to(device=device, dtype=torch.float32)
-    except (ImportError, AttributeError, TypeError):
-        pass
-    gen = torch.Generator().manual_seed(seed)
-    coarse = torch.rand(1, 3, max(2, height // 16), max(2, width // 16), generator=gen)
-    smooth = torch.nn.functional.interpolate(coarse, size=(height, width), mode="bicubic")
-    fine = torch.rand(1, 3, height, width, generator=gen)
-    return (0.8 * smooth + 0.2 * fine).clamp(0.0, 1.0).to(device)
-
-
-def _blend(frame: Tensor, source: Tensor, weight: float) -> Tensor:
-    try:
-        from livedream.transforms.blend import blend
-    except ImportError:
-        return torch.lerp(frame, source.to(frame), weight)
-    return blend(frame, source, weight)
-
-
 def _default_loader(name: str, weights: str | None, device: torch.device) -> DreamModel:
     from livedream.models.registry import load_model
 
@@ -252,7 +229,7 @@ class RenderLoop:
 
         self._start_image = (
             start_image.to(self.device, torch.float32) if start_image is not None
-            else generated_start_image(size, seed, self.device)
+            else generated_image(size, seed, self.device)
         )
         self.buffer = self._seed_frame()
         self.generator = torch.Generator().manual_seed(seed)
@@ -465,7 +442,7 @@ class RenderLoop:
         if self.state.source_mix > 0:
             source = self._read_source()
             if source is not None:
-                frame = _blend(frame, source, self.state.source_mix)
+                frame = blend(frame, source, self.state.source_mix)
         try:
             from livedream.transforms import apply_chain
 
