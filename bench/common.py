@@ -28,14 +28,10 @@ DEFAULT_PRESET = "zoom"
 
 
 def parse_size(text: str) -> Size:
-    """'640x360' -> (640, 360); ValueError naming the expected form otherwise."""
-    try:
-        w, h = (int(part) for part in text.lower().split("x"))
-    except ValueError:
-        raise ValueError(f"size {text!r}: expected WIDTHxHEIGHT, e.g. 640x360") from None
-    if w < 32 or h < 32:
-        raise ValueError(f"size {text!r}: both sides must be at least 32 px (VGG16 pool5)")
-    return w, h
+    """'640x360' -> (640, 360); sides of at least 32 px (VGG16's pool5 needs them)."""
+    from livedream.params import parse_size as parse
+
+    return parse(text, "size", minimum=32)
 
 
 def size_label(size: Size) -> str:

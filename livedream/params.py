@@ -8,6 +8,7 @@ behaves the same.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -112,3 +113,22 @@ def validate_params(
             )
         out[key] = specs[key].validate(raw, f"{where}.{key}")
     return out
+
+
+SIZE_PATTERN = re.compile(r"\s*(\d{1,5})\s*[xX]\s*(\d{1,5})\s*")
+MIN_SIDE, MAX_SIDE = 16, 8192  # below 16 px no CNN layer survives; above 8K is a typo
+
+
+def parse_size(
+    text: str, option: str = "--size", minimum: int = MIN_SIDE, maximum: int = MAX_SIDE
+) -> tuple[int, int]:
+    """'640x360' -> (width 640, height 360); ParamError naming `option` and the expected form."""
+    match = SIZE_PATTERN.fullmatch(text)
+    if not match:
+        raise ParamError(f"{option} {text!r}: expected WIDTHxHEIGHT such as 640x360")
+    width, height = int(match.group(1)), int(match.group(2))
+    if not (minimum <= width <= maximum and minimum <= height <= maximum):
+        raise ParamError(
+            f"{option} {text!r}: each side must be {minimum} px to {maximum} px"
+        )
+    return width, height

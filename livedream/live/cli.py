@@ -19,22 +19,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from livedream.errors import LivedreamError, ParamError
+from livedream.params import parse_size
 
 if TYPE_CHECKING:
     from livedream.control.midi import MidiControl
 
 log = logging.getLogger(__name__)
-
-
-def parse_size(text: str) -> tuple[int, int]:
-    """'1280x720' -> (1280, 720); each side 16..8192."""
-    try:
-        width, height = (int(v) for v in text.lower().split("x"))
-    except ValueError:
-        raise ParamError(f"--size {text!r}: expected WIDTHxHEIGHT, e.g. 1280x720") from None
-    if not (16 <= width <= 8192 and 16 <= height <= 8192):
-        raise ParamError(f"--size {text!r}: each side must be between 16 and 8192 pixels")
-    return width, height
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -3,21 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import re
 
 from livedream.errors import ParamError
-
-_SIZE = re.compile(r"^\s*(\d+)\s*[xX]\s*(\d+)\s*$")
-
-
-def parse_size(text: str) -> tuple[int, int]:
-    """'320x180' -> (width 320, height 180); ParamError for anything else."""
-    match = _SIZE.match(text)
-    if not match or int(match.group(1)) < 1 or int(match.group(2)) < 1:
-        raise ParamError(
-            f"--size {text!r}: expected WIDTHxHEIGHT with positive integers, e.g. 320x180"
-        )
-    return int(match.group(1)), int(match.group(2))
+from livedream.params import parse_size
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

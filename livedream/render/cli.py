@@ -7,22 +7,11 @@
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 from dataclasses import replace
 from pathlib import Path
 
-from livedream.errors import ParamError
-
-SIZE_PATTERN = re.compile(r"(\d{1,5})[xX](\d{1,5})")
-
-
-def parse_size(text: str) -> tuple[int, int]:
-    """'640x360' -> (640, 360); anything else is a ParamError with an example."""
-    match = SIZE_PATTERN.fullmatch(text.strip())
-    if not match:
-        raise ParamError(f"--size: expected WIDTHxHEIGHT such as 640x360, got {text!r}")
-    return int(match.group(1)), int(match.group(2))
+from livedream.params import parse_size
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -58,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
     from livedream.presets import open_preset
     from livedream.render.offline import render
 
-    size = parse_size(args.size)
+    size = parse_size(args.size, minimum=1, maximum=99_999)  # render() checks the bounds
     preset = open_preset(args.preset, allow_paths=True)
     look = preset.look
     if args.model:

@@ -20,6 +20,7 @@ from livedream.dream import Dreamer
 from livedream.errors import ParamError
 from livedream.look import Look
 from livedream.models.base import DreamModel
+from livedream.params import MAX_SIDE, MIN_SIDE
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +28,6 @@ log = logging.getLogger(__name__)
 VIDEO_SUFFIXES = (".mp4", ".mov", ".mkv")
 GIF_SUFFIXES = (".gif",)
 GIF_MODES = ("forward", "reverse", "pingpong")
-MIN_SIDE, MAX_SIDE = 16, 8192
 MAX_FRAMES = 1_000_000
 #: GifWriter holds its frames in memory and refuses more than this (its max_frames default).
 MAX_GIF_FRAMES = 1000
