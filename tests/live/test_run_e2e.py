@@ -32,15 +32,10 @@ from livedream.control.osc import build_message, parse_datagram
 from livedream.look import ChainLink, DreamSettings, Look
 from livedream.state import CommandQueue, State
 from livedream.transforms import apply_chain
+from tests.reliability.show import free_udp_port
 
 ROOT = Path(__file__).resolve().parents[2]
 ZOOM = (ChainLink("zoom", {"scale": 0.05}),)
-
-
-def free_udp_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def png_frames(directory: Path) -> list[Path]:

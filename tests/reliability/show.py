@@ -18,6 +18,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from livedream.control.osc import build_message
+
 REPO = Path(__file__).resolve().parents[2]
 RESET_LINE = re.compile(r"frame (\d+): buffer re-seeded \(reset\)")
 FINAL_LINE = re.compile(r"livedream run: (\d+) frames, ([\d.]+) dream fps, (\d+) recorded, "
@@ -29,16 +31,6 @@ def free_udp_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-def osc_message(address: str, *ints: int) -> bytes:
-    """A tiny OSC encoder for the probes (int arguments only)."""
-    def pad(b: bytes) -> bytes:
-        return b + b"\0" * (4 - len(b) % 4)
-
-    tags = pad(("," + "i" * len(ints)).encode())
-    return pad(address.encode()) + tags + b"".join(i.to_bytes(4, "big", signed=True)
-                                                   for i in ints)
 
 
 @dataclass(frozen=True)
@@ -92,8 +84,8 @@ class Show:
         """Send `/livedream/pause 0` + `/livedream/reset`; the frame counter the show logs."""
         before = len(self.reset_frames())
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-            sock.sendto(osc_message("/livedream/pause", 0), ("127.0.0.1", port))
-            sock.sendto(osc_message("/livedream/reset"), ("127.0.0.1", port))
+            sock.sendto(build_message("/livedream/pause", [0]), ("127.0.0.1", port))
+            sock.sendto(build_message("/livedream/reset", []), ("127.0.0.1", port))
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             frames = self.reset_frames()

@@ -130,17 +130,17 @@ def wait_for(predicate, timeout: float = 5.0) -> bool:
 
 
 def test_allowlist_rejects_other_senders_on_real_sockets(caplog):
-    from tests.reliability.show import osc_message
+    from livedream.control.osc import build_message
 
     queue = CommandQueue()
     caplog.set_level(logging.WARNING, logger="livedream.osc")
     with OscControl(queue, port=0, allow={"127.0.0.2"}) as osc:
         port = osc.address[1]
         for _ in range(50):
-            send_from("127.0.0.1", port, osc_message("/livedream/reset"))
+            send_from("127.0.0.1", port, build_message("/livedream/reset", []))
         assert wait_for(lambda: osc.log.total["sender not allowed"] == 50)
         assert queue.drain() == []
-        send_from("127.0.0.2", port, osc_message("/livedream/reset"))
+        send_from("127.0.0.2", port, build_message("/livedream/reset", []))
         assert wait_for(lambda: osc.accepted == 1)
     commands = [type(e.command).__name__ for e in queue.drain()]
     assert commands == ["Reset"]
