@@ -35,17 +35,11 @@ class FrameSink(Protocol):
     ) -> None: ...
 
 
-class SinkBase:
-    """Shared bookkeeping: frame counter, closed flag, context manager, write-after-close error."""
+class ClosesOnExit:
+    """`with recorder:` closes it on the way out, whatever happened inside."""
 
-    def __init__(self, target: str) -> None:
-        self.frames_written = 0
-        self.closed = False
-        self._target = target
-
-    def _check_open(self) -> None:
-        if self.closed:
-            raise LivedreamError(f"recorder for {self._target} is already closed; open a new one")
+    def close(self) -> None:  # pragma: no cover - overridden
+        raise NotImplementedError
 
     def __enter__(self) -> Self:
         return self
@@ -57,6 +51,19 @@ class SinkBase:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+class SinkBase(ClosesOnExit):
+    """Shared bookkeeping: frame counter, closed flag, context manager, write-after-close error."""
+
+    def __init__(self, target: str) -> None:
+        self.frames_written = 0
+        self.closed = False
+        self._target = target
+
+    def _check_open(self) -> None:
+        if self.closed:
+            raise LivedreamError(f"recorder for {self._target} is already closed; open a new one")
 
     def close(self) -> None:  # pragma: no cover - overridden
         self.closed = True

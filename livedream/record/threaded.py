@@ -11,21 +11,20 @@ import logging
 import queue
 import threading
 import time
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 import torch
 
 from livedream.errors import LivedreamError
 from livedream.record.convert import PinnedReadback, to_uint8_hwc
-from livedream.record.sink import FrameSink
+from livedream.record.sink import ClosesOnExit, FrameSink
 
 log = logging.getLogger(__name__)
 
 _STOP = object()
 
 
-class ThreadedRecorder:
+class ThreadedRecorder(ClosesOnExit):
     """Wraps a FrameSink so `write()` never blocks: frames queue up for a writer thread.
 
     - `dropped`: frames not recorded because the queue (or the pinned-buffer pool) was full, the
@@ -148,14 +147,3 @@ class ThreadedRecorder:
             if self.error is None:
                 self.error = exc
             log.error("closing the recording failed: %s", exc)
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
