@@ -8,6 +8,7 @@ matrix from the transform chain, and holds a torch reference of the shader's col
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import re
@@ -185,16 +186,33 @@ def motion_power(per_frame: np.ndarray, fraction: float) -> np.ndarray:
         return np.eye(3)
     if fraction == 1.0:
         return per_frame.copy()
-    from scipy.linalg import expm, logm
+    from scipy.linalg import expm
 
-    if np.linalg.det(per_frame[:2, :2]) <= 1e-6:
+    log_m = _matrix_log(tuple(per_frame.ravel().tolist()))
+    if log_m is None:
         return np.eye(3)
+    return expm(fraction * log_m)
+
+
+@functools.lru_cache(maxsize=16)
+def _matrix_log(flat: tuple[float, ...]) -> np.ndarray | None:
+    """Real logarithm of a 3x3 motion matrix, or None (flip, collapse, complex log).
+
+    Cached: the window redraws at 60 Hz with the same per-frame motion until the chain changes,
+    and only the fraction varies.
+    """
+    from scipy.linalg import logm
+
+    per_frame = np.array(flat).reshape(3, 3)
+    if np.linalg.det(per_frame[:2, :2]) <= 1e-6:
+        return None
     log_m = logm(per_frame)
     if np.iscomplexobj(log_m):
         if np.abs(log_m.imag).max() > 1e-9:
-            return np.eye(3)
+            return None
         log_m = log_m.real
-    return expm(fraction * log_m)
+    log_m.setflags(write=False)  # shared between callers through the cache
+    return log_m
 
 
 def motion_uv_matrix(per_frame: np.ndarray, fraction: float, width: int, height: int) -> np.ndarray:

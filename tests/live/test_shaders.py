@@ -152,3 +152,21 @@ def test_broken_glsl_file_error_names_file_and_line(xvfb_display, tmp_path):
     # Mesa reports the missing ';' where the next statement starts (line 6).
     assert f"{path}:6:" in text or f"{path}:5:" in text, text
     assert "fragment shader failed" in text
+
+
+def test_motion_power_takes_the_matrix_log_once_per_chain(monkeypatch) -> None:
+    """The window asks for per_frame ** fraction at 60 Hz: the logarithm is computed once."""
+    import scipy.linalg
+
+    from livedream.live import shaders
+
+    calls = []
+    real_logm = scipy.linalg.logm
+    monkeypatch.setattr(scipy.linalg, "logm", lambda m: calls.append(1) or real_logm(m))
+    shaders._matrix_log.cache_clear()
+    per_frame = shaders.chain_motion((ChainLink("rotate", {"degrees": 3.0}),), 64, 48)
+    first = shaders.motion_power(per_frame, 0.5)
+    for fraction in (0.25, 0.5, 0.75):
+        shaders.motion_power(per_frame, fraction)
+    np.testing.assert_allclose(first @ first, per_frame, atol=1e-9)  # a true square root
+    assert len(calls) == 1
