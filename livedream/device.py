@@ -1,16 +1,34 @@
-"""Device choice: CUDA when present, else CPU. Nothing here touches CUDA at import time."""
+"""Device and precision choice: CUDA, then MPS, else CPU; the net's autocast dtype per device.
+
+Nothing here touches CUDA at import time. `pick_precision` is the ONE place that decides which
+reduced precision (if any) the network runs in; every command (`run`, `render`, `demo`, the
+bench) asks it.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Collection
+from pathlib import Path
+
 import torch
+
+from livedream.errors import ParamError
+
+
+def _mps_available() -> bool:
+    mps = getattr(torch.backends, "mps", None)
+    return bool(mps is not None and mps.is_available())
 
 
 def pick_device(preference: str | None = None) -> torch.device:
-    """The device to run on: `preference` ('cpu', 'cuda', 'cuda:1', 'mps') or the best one."""
+    """The device to run on: `preference` ('cpu', 'cuda', 'cuda:1', 'mps') or the best one
+    (CUDA, then Apple's MPS, then the CPU)."""
     if preference and preference != "auto":
         return torch.device(preference)
     if torch.cuda.is_available():
         return torch.device("cuda")
+    if _mps_available():
+        return torch.device("mps")
     return torch.device("cpu")
 
 
@@ -18,11 +36,81 @@ def pick_device(preference: str | None = None) -> torch.device:
 DEFAULT_FRAME_SIZE = {"cuda": (1280, 720), "mps": (640, 360)}
 CPU_FRAME_SIZE = (320, 180)
 
-#: `--autocast` choices -> dtype (None = full precision, the default)
+#: `--precision` choices -> autocast dtype (None = the net runs in float32). 'auto' is resolved
+#: by `pick_precision`.
+PRECISIONS: dict[str, torch.dtype | None] = {
+    "fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}
+PRECISION_CHOICES: tuple[str, ...] = ("auto", *PRECISIONS)
+
+#: The deprecated `--autocast` spellings, mapped onto `--precision`.
+AUTOCAST_ALIASES: dict[str, str] = {"off": "fp32", "bf16": "bf16", "fp16": "fp16"}
 AUTOCAST_DTYPES: dict[str, torch.dtype | None] = {
-    "off": None, "bf16": torch.bfloat16, "fp16": torch.float16}
+    alias: PRECISIONS[name] for alias, name in AUTOCAST_ALIASES.items()}
+
+#: /proc/cpuinfo flags of CPUs with native bf16 matrix arithmetic (Intel AMX, AVX512-BF16).
+BF16_CPU_FLAGS = frozenset({"amx_bf16", "avx512_bf16"})
+
+
+def cpu_flags(cpuinfo: Path = Path("/proc/cpuinfo")) -> frozenset[str]:
+    """The CPU's feature flags (Linux /proc/cpuinfo), plus 'amx_bf16' when torch reports AMX;
+    empty where neither can be read (macOS, Windows)."""
+    flags: set[str] = set()
+    try:
+        for line in cpuinfo.read_text().splitlines():
+            if line.startswith(("flags", "Features")):
+                flags.update(line.split(":", 1)[1].split())
+                break
+    except OSError:
+        pass
+    try:
+        if "AMX" in torch.backends.cpu.get_cpu_capability().upper():
+            flags.add("amx_bf16")
+    except (AttributeError, RuntimeError):
+        pass
+    return frozenset(flags)
+
+
+def pick_precision(
+    device: torch.device | str,
+    requested: str = "auto",
+    *,
+    flags: Collection[str] | None = None,
+) -> torch.dtype | None:
+    """The autocast dtype for the net on `device` (None = float32).
+
+    An explicit 'fp32' / 'bf16' / 'fp16' is honoured as asked. 'auto': bf16 on a CPU whose flags
+    (`flags`, default `cpu_flags()`) say AMX or AVX512-BF16 (several times faster there, the
+    picture changes slightly); on CUDA bf16 when the GPU supports it, else fp16; float32
+    elsewhere (older CPUs emulate bf16 slower than fp32; MPS autocast is not relied on).
+    """
+    if requested not in PRECISION_CHOICES:
+        raise ParamError(f"precision {requested!r}: valid: {', '.join(PRECISION_CHOICES)}")
+    if requested != "auto":
+        return PRECISIONS[requested]
+    kind = torch.device(device).type
+    if kind == "cpu":
+        have = cpu_flags() if flags is None else frozenset(flags)
+        return torch.bfloat16 if have & BF16_CPU_FLAGS else None
+    if kind == "cuda":
+        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    return None
+
+
+def precision_name(dtype: torch.dtype | None) -> str:
+    """'fp32' / 'bf16' / 'fp16' for a `pick_precision` result (for logs and the overlay)."""
+    return next(name for name, value in PRECISIONS.items() if value == dtype)
 
 
 def default_frame_size(device: torch.device) -> tuple[int, int]:
     """The live frame size used when none is given, by device type."""
     return DEFAULT_FRAME_SIZE.get(device.type, CPU_FRAME_SIZE)
+
+
+#: the governor's default frame budget, dream frames per second, by device type (CPU: 12)
+DEFAULT_TARGET_FPS = {"cuda": 30.0, "mps": 30.0}
+CPU_TARGET_FPS = 12.0
+
+
+def default_target_fps(device: torch.device) -> float:
+    """`--target-fps` when none is given: 30 on a GPU, 12 on a CPU."""
+    return DEFAULT_TARGET_FPS.get(device.type, CPU_TARGET_FPS)

@@ -25,6 +25,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from livedream.errors import ParamError
+from livedream.gradient import lap_normalize
 from livedream.look import DreamSettings
 from livedream.models.base import DreamModel
 
@@ -141,6 +142,8 @@ def _ascent(
         with torch.no_grad():
             if dy or dx:
                 grad = grad.roll(shifts=(-dy, -dx), dims=(2, 3))
+            if settings.lap_levels > 0:
+                grad = lap_normalize(grad, settings.lap_levels)
             mean_abs = grad.abs().mean(dim=(1, 2, 3), keepdim=True)
             # A flat objective (all-zero gradient) gives no step rather than 0/0 = NaN.
             step = grad * (scale / mean_abs.clamp_min(torch.finfo(grad.dtype).tiny))
@@ -206,16 +209,18 @@ def deepdream(
     settings: DreamSettings,
     generator: torch.Generator | None = None,
     guide: GuideFeatures | None = None,
+    autocast: torch.dtype | None = None,
 ) -> Tensor:
     """The notebook's `deepdream`: dream every octave, coarsest first, carrying the detail up.
 
     The frame is downscaled `settings.octaves - 1` times by `settings.octave_scale`; on each
     octave `settings.iterations` steps are taken on (octave base + upscaled detail), and the
     detail (dreamed minus base) is carried to the next finer octave. Returns the same size.
+    `autocast` as in `dream_step` (the net only; frame and detail stay float32).
     """
     names = _checked_layers(model, frame, layers)
     if settings.octaves <= 1:
-        return _ascent(model, frame, names, settings, generator, guide)
+        return _ascent(model, frame, names, settings, generator, guide, autocast)
     frame = frame.detach()
     sizes = octave_sizes(frame.shape[2], frame.shape[3], settings.octaves, settings.octave_scale)
     bases = [frame] + [_resize(frame, s) for s in sizes[1:]]
@@ -224,7 +229,7 @@ def deepdream(
     for base in reversed(bases):
         detail = _resize(detail, tuple(base.shape[-2:]))
         start = (base + detail).clamp(0.0, 1.0)
-        dreamed = _ascent(model, start, names, settings, generator, guide)
+        dreamed = _ascent(model, start, names, settings, generator, guide, autocast)
         detail = dreamed - base
     return dreamed
 
@@ -243,8 +248,10 @@ class Dreamer:
         settings: DreamSettings | None = None,
         seed: int = 0,
         guide_image: Tensor | None = None,
+        autocast: torch.dtype | None = None,
     ) -> None:
         self.model = model
+        self.autocast = autocast  # the net's precision (None = float32), see device.pick_precision
         self.settings = settings or DreamSettings()
         self.generator = torch.Generator(device="cpu")
         self.generator.manual_seed(int(seed))
@@ -269,4 +276,5 @@ class Dreamer:
         )
 
     def __call__(self, frame: Tensor) -> Tensor:
-        return deepdream(self.model, frame, self.layers, self.settings, self.generator, self.guide)
+        return deepdream(self.model, frame, self.layers, self.settings, self.generator, self.guide,
+                         self.autocast)

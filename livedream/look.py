@@ -19,6 +19,8 @@ DREAM_PARAMS: dict[str, Param] = {
     "octaves": Param(1, 1, 8, doc="octave pyramid levels (1 = single octave, for live)"),
     "octave_scale": Param(1.4, 1.05, 2.0, doc="scale between octaves"),
     "channel": Param(-1, -1, 4095, doc="dream one feature map of the layer; -1 = all channels"),
+    "lap_levels": Param(0, 0, 8, doc="smooth the gradient over this many Laplacian-pyramid "
+                        "bands (0 = off; 4 = the TF tutorial's lap_normalize, no live stripes)"),
 }
 
 
@@ -44,6 +46,7 @@ class DreamSettings:
     octaves: int = 1
     octave_scale: float = 1.4
     channel: int = -1
+    lap_levels: int = 0
 
     @classmethod
     def from_mapping(cls, values: dict[str, Any], where: str = "dream") -> DreamSettings:

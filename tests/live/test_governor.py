@@ -1,0 +1,120 @@
+"""The frame budget governor, driven by a fake clock and a fake step of known cost."""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+from livedream.live.clock import FakeClock
+from livedream.live.governor import GovernedStep, Governor, GovernorChoice
+from livedream.look import DreamSettings
+
+
+def run(gov: Governor, cost_per_iteration: float, frames: int,
+        overhead: float = 0.0) -> list[GovernorChoice]:
+    """Feed `frames` frames whose time is overhead + cost * iterations * scale^2."""
+    seen = []
+    for _ in range(frames):
+        choice = gov.choice
+        seen.append(choice)
+        gov.observe(overhead + cost_per_iteration * choice.iterations * choice.scale ** 2)
+    return seen
+
+
+def test_lowers_iterations_under_a_slow_step_and_raises_them_back() -> None:
+    gov = Governor(target_fps=10, max_iterations=4)
+    assert gov.choice.iterations == 4 and gov.choice.scale == 1.0
+    slow = run(gov, cost_per_iteration=0.045, frames=40)  # 4 it = 180 ms > 100 ms budget
+    assert slow[-1].iterations == 2 and slow[-1].scale == 1.0  # 90 ms fits
+    fast = run(gov, cost_per_iteration=0.010, frames=200)  # machine got quiet: 4 it = 40 ms
+    assert fast[-1].iterations == 4
+    assert max(c.iterations for c in fast) == 4  # never past the look's iterations
+
+
+def test_at_one_iteration_it_lowers_the_scale_then_restores_it() -> None:
+    gov = Governor(target_fps=12, max_iterations=2)
+    slow = run(gov, cost_per_iteration=0.25, frames=80)  # 1 it at full scale = 250 ms
+    last = slow[-1]
+    assert last.iterations == 1 and last.scale < 0.75
+    assert 0.25 * last.scale ** 2 <= gov.budget * gov.slack  # it holds the budget
+    assert last.scale >= gov.min_scale
+    back = run(gov, cost_per_iteration=0.02, frames=300)
+    assert back[-1].scale == 1.0 and back[-1].iterations == 2
+
+
+def test_no_oscillation_near_the_budget() -> None:
+    """A frame time that sits right at the budget: it settles and stops changing."""
+    gov = Governor(target_fps=10, max_iterations=6)
+    run(gov, cost_per_iteration=0.031, frames=60, overhead=0.01)
+    changes = gov.changes
+    steady = run(gov, cost_per_iteration=0.031, frames=300, overhead=0.01)
+    assert gov.changes - changes <= 3  # a failed raise or two, then it backs off
+    assert len({c.iterations for c in steady[-100:]}) == 1
+    assert steady[-1].iterations == 3  # 0.01 + 3 * 0.031 = 103 ms: inside the 15 % slack
+
+
+def test_off_keeps_the_bounds() -> None:
+    gov = Governor(target_fps=0, max_iterations=3, max_scale=0.5)
+    seen = run(gov, cost_per_iteration=10.0, frames=20)
+    assert {(c.iterations, c.scale) for c in seen} == {(3, 0.5)}
+    assert seen[-1].describe() == "gov off"
+
+
+def test_bounds_follow_the_look() -> None:
+    gov = Governor(target_fps=10, max_iterations=5)
+    gov.set_bounds(2)
+    assert gov.choice.iterations == 2
+    gov.set_bounds(0)  # dreaming switched off: nothing to govern
+    assert gov.choice.iterations == 0
+    assert run(gov, 1.0, 10)[-1].iterations == 0
+
+
+class FakeStep:
+    """A dream step that takes `cost * iterations * pixels/full pixels` fake seconds."""
+
+    def __init__(self, clock: FakeClock, cost: float) -> None:
+        self.clock, self.cost = clock, cost
+        self.calls: list[tuple[int, tuple[int, ...], object]] = []
+
+    def __call__(self, model: object, frame: Tensor, layers: list[str], settings: DreamSettings,
+                 generator: object = None, autocast: object = None) -> Tensor:
+        self.calls.append((settings.iterations, tuple(frame.shape), autocast))
+        self.clock.advance(self.cost * settings.iterations * frame.shape[2] * frame.shape[3]
+                           / (180 * 320))
+        return (frame + 0.01).clamp(0, 1)
+
+
+def test_governed_step_measures_call_to_call_with_the_clock() -> None:
+    clock = FakeClock()
+    fake = FakeStep(clock, cost=0.1)
+    dream = GovernedStep(Governor(12, max_iterations=1), autocast=torch.bfloat16, clock=clock,
+                         step=fake)
+    settings = DreamSettings(iterations=3)
+    frame = torch.rand(1, 3, 180, 320)
+    for _ in range(60):
+        out = dream(None, frame, ["x"], settings, generator=None)
+        clock.advance(0.005)  # the chain, readback, recording
+        assert out.shape == frame.shape
+    iterations, shape, autocast = fake.calls[-1]
+    assert autocast is torch.bfloat16
+    assert iterations == 1 and shape[2] < 180  # 3 it -> 1 it, then a smaller dream
+    assert dream.choice.frame_ms is not None and dream.choice.frame_ms < 1000 / 12 * 1.15
+    fake.cost = 0.001  # headroom again: back to the look's 3 iterations at full size
+    for _ in range(300):
+        dream(None, frame, ["x"], settings)
+        clock.advance(0.005)
+    assert fake.calls[-1][:2] == (3, (1, 3, 180, 320))
+
+
+def test_a_pause_does_not_count_as_a_slow_frame() -> None:
+    clock = FakeClock()
+    fake = FakeStep(clock, cost=0.01)
+    dream = GovernedStep(Governor(10, max_iterations=2), clock=clock, step=fake)
+    settings = DreamSettings(iterations=2)
+    frame = torch.rand(1, 3, 180, 320)
+    for i in range(30):
+        dream(None, frame, ["x"], settings)
+        if i % 5 == 0:
+            clock.advance(5.0)  # paused for 5 s
+    assert dream.choice.iterations == 2 and dream.choice.scale == 1.0
+    assert fake.calls[-1][2] is None  # fp32: no autocast passed
