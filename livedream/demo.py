@@ -13,6 +13,7 @@ from pathlib import Path
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from livedream.device import add_precision_argument
     from livedream.presets import DEFAULT_PRESET
 
     parser.add_argument("--preset", default=DEFAULT_PRESET, help="preset to show")
@@ -21,6 +22,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="stop after this many dream frames (headless default 60)")
     parser.add_argument("--out-dir", default="out", help="where the headless recording goes")
     parser.add_argument("--device", help="cpu, cuda, ... (default: best available)")
+    add_precision_argument(parser)
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--headless", action="store_true", help="record instead of opening a window")
     mode.add_argument("--window", action="store_true", help="open a window even without $DISPLAY")
@@ -38,6 +40,8 @@ def show_argv(args: argparse.Namespace) -> list[str]:
     device = pick_device(args.device)
     size = args.size or "{}x{}".format(*default_frame_size(device))
     argv = ["run", "--preset", args.preset, "--size", size, "--device", str(device)]
+    if args.precision:
+        argv += ["--precision", args.precision]
     windowed = args.window or (has_display() and not args.headless)
     if windowed:
         argv.append("--fullscreen")

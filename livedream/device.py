@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from pathlib import Path
+from typing import Any
 
 import torch
 
@@ -94,6 +95,20 @@ def pick_precision(
     if kind == "cuda":
         return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
     return None
+
+
+def requested_precision(cli: str | None, preset: str | None = None) -> str:
+    """What to ask `pick_precision` for: the command line's choice, else the preset's, else auto
+    (an explicit `--precision auto` overrides a preset's precision)."""
+    return cli or preset or "auto"
+
+
+def add_precision_argument(parser: Any) -> None:
+    """`--precision` for run / render / demo (one help text, one set of choices)."""
+    parser.add_argument(
+        "--precision", choices=PRECISION_CHOICES, default=None,
+        help="the net's precision: auto (default, or the preset's): bf16 on CPUs with AMX or "
+        "AVX512-BF16, bf16/fp16 on CUDA, fp32 elsewhere; the frame and its gradient stay fp32")
 
 
 def precision_name(dtype: torch.dtype | None) -> str:

@@ -9,6 +9,7 @@ Schema (every key optional except at least one `[[chain]]` entry is usual, not r
     layers = ["relu4_3"]               # one or more layer names of the model
     seed = 0                           # base seed for jitter and stochastic transforms
     guide = "guide.jpg"                # optional guide image, relative to the preset file
+    precision = "auto"                 # optional: the net's precision (auto, fp32, bf16, fp16)
 
     [dream]                            # keys of livedream.look.DREAM_PARAMS
     step_size = 1.5
@@ -33,6 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from livedream.device import PRECISION_CHOICES
 from livedream.errors import LivedreamError, PresetError, UnknownNameError
 from livedream.look import DREAM_PARAMS, ChainLink, DreamSettings, Look
 from livedream.params import Param
@@ -47,7 +49,8 @@ DEFAULT_PRESET = "vertical-stretch"
 NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,99}")
 
 #: Top-level keys of a preset file.
-TOP_KEYS = ("name", "description", "model", "weights", "layers", "seed", "guide", "dream", "chain")
+TOP_KEYS = ("name", "description", "model", "weights", "layers", "seed", "guide", "precision",
+            "dream", "chain")
 
 #: Keys of a [[chain]] entry besides the transform's own parameters.
 LINK_KEYS = ("transform", "enabled")
@@ -67,6 +70,7 @@ class Preset:
     description: str = ""
     seed: int = 0
     path: Path | None = None
+    precision: str | None = None  # the net's precision when the command line says 'auto'
 
 
 def default_presets_dir() -> Path:
@@ -198,12 +202,16 @@ def parse_preset(data: dict[str, Any], path: Path | str = "<preset>") -> Preset:
         guide = _string(path, "guide", guide)
         if isinstance(path, Path) and not Path(guide).is_absolute():
             guide = str(path.parent / guide)
+    precision = data.get("precision")
+    if precision is not None and precision not in PRECISION_CHOICES:
+        raise PresetError(f"{_where(path, 'precision')}: expected one of "
+                          f"{', '.join(PRECISION_CHOICES)}, got {precision!r}")
     look = Look(
         model=model, weights=weights, layers=layers, dream=dream, chain=chain, guide=guide,
         name=name,
     )
     return Preset(name=name, look=look, description=description, seed=seed,
-                  path=path if isinstance(path, Path) else None)
+                  path=path if isinstance(path, Path) else None, precision=precision)
 
 
 def load_preset(path: Path | str) -> Preset:

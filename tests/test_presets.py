@@ -27,6 +27,9 @@ REQUIRED = {
     "tiles",
 }
 SHIPPED = sorted(list_presets([default_presets_dir()]))
+SHIPPED_MODELS = {"vgg16", "inception_v3"}
+#: Inception v3's dreamable mixed layers before the 17x17 stage (spirals and eyes, cheap).
+INCEPTION_EARLY = ("mixed_5b", "mixed_5c", "mixed_5d", "mixed_6a")
 
 GOOD = """
 name = "mine"
@@ -64,7 +67,7 @@ def test_shipped_preset_is_valid(name: str) -> None:
     assert preset.name == name == raw["name"]
     assert preset.description.strip()
     look = preset.look
-    assert look.model == "vgg16" and look.layers and look.chain
+    assert look.model in SHIPPED_MODELS and look.layers and look.chain
     # Every dream key and every transform parameter is known and within its range.
     for key, value in raw.get("dream", {}).items():
         assert getattr(look.dream, key) == DREAM_PARAMS[key].validate(value)
@@ -185,3 +188,22 @@ def test_open_preset_accepts_paths_only_when_allowed(tmp_path: Path) -> None:
     assert open_preset(str(path), allow_paths=True).name == "mine"
     with pytest.raises(PresetError, match="not allowed"):
         open_preset(str(path))
+
+
+def test_four_inception_v3_looks_on_early_mixed_layers() -> None:
+    looks = {name: load_preset(default_presets_dir() / f"{name}.toml").look for name in SHIPPED}
+    inception = {name: look for name, look in looks.items() if look.model == "inception_v3"}
+    assert len(inception) >= 4
+    chains = {link.name for look in inception.values() for link in look.chain}
+    assert {"zoom", "stretch", "sobel"} <= chains and chains & {"roll_sine", "roll_linear"}
+    for look in inception.values():
+        assert set(look.layers) <= set(INCEPTION_EARLY)
+        assert look.dream.octaves == 1 and look.dream.lap_levels > 0  # live looks, no stripes
+
+
+def test_precision_key(tmp_path: Path) -> None:
+    assert load_preset(write(tmp_path, GOOD)).precision is None
+    preset = load_preset(write(tmp_path, 'precision = "fp32"\n' + GOOD))
+    assert preset.precision == "fp32"
+    with pytest.raises(PresetError, match=r"mine\.toml.*precision.*auto, fp32, bf16, fp16"):
+        load_preset(write(tmp_path, 'precision = "int8"\n' + GOOD))

@@ -11,6 +11,7 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
+from livedream.device import add_precision_argument
 from livedream.params import parse_size
 
 
@@ -41,9 +42,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="layer(s) to dream; repeat or comma-separate (default: preset's)")
     parser.add_argument("--device", help="cpu, cuda, cuda:1, mps (default: best available)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_precision_argument(parser)
 
 
 def run(args: argparse.Namespace) -> int:
+    from livedream.device import pick_device, pick_precision, precision_name, requested_precision
     from livedream.presets import open_preset
     from livedream.render.offline import render
 
@@ -66,6 +69,9 @@ def run(args: argparse.Namespace) -> int:
         outputs.append(Path(args.frames_dir))
     if not outputs:
         outputs = [Path("out") / f"{preset.name}.mp4"]
+    device = pick_device(args.device)
+    autocast = pick_precision(device, requested_precision(args.precision, preset.precision))
+    print(f"precision {precision_name(autocast)} on {device}", file=sys.stderr)
     gif_mode = "reverse" if args.reverse else "pingpong" if args.pingpong else "forward"
     result = render(
         look,
@@ -79,8 +85,9 @@ def run(args: argparse.Namespace) -> int:
         iterations=args.iterations,
         gif_mode=gif_mode,
         loop=args.loop,
-        device=args.device,
+        device=device,
         progress=not args.no_progress,
+        autocast=autocast,
     )
     paths = ", ".join(str(p) for p in result.outputs)
     if result.interrupted:

@@ -155,6 +155,7 @@ def render(
     model: DreamModel | None = None,
     progress: bool = True,
     on_frame: FrameCallback | None = None,
+    autocast: torch.dtype | None = None,
 ) -> RenderResult:
     """Render `frames` frames of `look` to every output in `out` (.mp4/.mov/.mkv, .gif, a dir).
 
@@ -162,6 +163,7 @@ def render(
     transform chain (with the frame index `t` and `seed`). `octaves` / `iterations` override the
     look's dream settings. `model` skips loading (tests, the demo); `on_frame(t, frame)` is called
     after each frame is written. Ctrl-C ends early with `interrupted=True` and closed outputs.
+    `autocast` runs the net in that dtype (see `livedream.device.pick_precision`; None = fp32).
     """
     from livedream.transforms.registry import apply_chain
 
@@ -192,7 +194,8 @@ def render(
         from livedream import sources
 
         guide = sources.load_image(look.guide, size=size).to(device=target, dtype=torch.float32)
-    dreamer = Dreamer(model, look.layers, settings, seed=seed, guide_image=guide)
+    dreamer = Dreamer(model, look.layers, settings, seed=seed, guide_image=guide,
+                      autocast=autocast)
 
     from tqdm import tqdm
 
