@@ -17,7 +17,7 @@ Everything stays a torch tensor on the frame's device; only the input gets a gra
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
 
 import torch
@@ -216,7 +216,8 @@ def deepdream(
     The frame is downscaled `settings.octaves - 1` times by `settings.octave_scale`; on each
     octave `settings.iterations` steps are taken on (octave base + upscaled detail), and the
     detail (dreamed minus base) is carried to the next finer octave. Returns the same size.
-    `autocast` as in `dream_step` (the net only; frame and detail stay float32).
+    With octaves = 1 this is exactly `dream_step` (the live loop's usual case). `autocast` as in
+    `dream_step`.
     """
     names = _checked_layers(model, frame, layers)
     if settings.octaves <= 1:
@@ -234,11 +235,16 @@ def deepdream(
     return dreamed
 
 
-class Dreamer:
-    """A model, its layers and settings, plus a reused jitter generator: the live loop's dreamer.
+DreamFn = Callable[..., Tensor]
 
-    Call it on a frame to dream one frame (`deepdream` when settings.octaves > 1, else a single
-    octave). Settings and layers can be swapped between frames; layers are checked once on set.
+
+class Dreamer:
+    """The one dreamer of the live loop and the offline renderer: a model, its layers and
+    settings, an optional guide image, a reused jitter generator and the precision.
+
+    Calling it dreams one frame through `dream_fn` (default `deepdream`: the octave pyramid when
+    settings.octaves > 1, else one octave), so live and offline honour the same settings. Model,
+    layers, settings and guide can be swapped between frames; layers are checked on set.
     """
 
     def __init__(
@@ -249,10 +255,12 @@ class Dreamer:
         seed: int = 0,
         guide_image: Tensor | None = None,
         autocast: torch.dtype | None = None,
+        dream_fn: DreamFn | None = None,
     ) -> None:
         self.model = model
-        self.autocast = autocast  # the net's precision (None = float32), see device.pick_precision
         self.settings = settings or DreamSettings()
+        self.autocast = autocast
+        self.dream_fn: DreamFn = dream_fn or deepdream
         self.generator = torch.Generator(device="cpu")
         self.generator.manual_seed(int(seed))
         self._guide_image = guide_image
@@ -260,10 +268,18 @@ class Dreamer:
         self.layers: list[str] = []
         self.set_layers(layers)
 
+    def set_model(self, model: DreamModel, layers: Sequence[str] | str) -> None:
+        """Switch to another model (and its layers) between frames."""
+        self.model = model
+        self.layers = []
+        self.set_layers(layers)
+
     def set_layers(self, layers: Sequence[str] | str) -> None:
         """Switch the dreamed layers (validated now, so a bad name never reaches the loop)."""
         names = _layer_list(layers)
         self.model.check_layers(names)
+        if names == self.layers and (self.guide is not None or self._guide_image is None):
+            return
         self.layers = names
         if self._guide_image is not None:
             self.guide = guide_features(self.model, self._guide_image, names)
@@ -275,6 +291,7 @@ class Dreamer:
             self.model, guide_image, self.layers
         )
 
-    def __call__(self, frame: Tensor) -> Tensor:
-        return deepdream(self.model, frame, self.layers, self.settings, self.generator, self.guide,
-                         self.autocast)
+    def __call__(self, frame: Tensor, settings: DreamSettings | None = None) -> Tensor:
+        extra = {"autocast": self.autocast} if self.autocast is not None else {}
+        return self.dream_fn(self.model, frame, self.layers, settings or self.settings,
+                             generator=self.generator, guide=self.guide, **extra)
