@@ -9,12 +9,15 @@ octave pyramid).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import torch.nn.functional as F
 from torch import Tensor
 
-from livedream.dream import MIN_OCTAVE_SIDE
+from livedream.dream import MIN_OCTAVE_SIDE, DreamFn, deepdream
+from livedream.look import DreamSettings
+from livedream.models.base import DreamModel
 from livedream.params import Param
 
 #: `--dream-scale`: fraction of the output size the net dreams on (1 = full size).
@@ -46,3 +49,23 @@ def scaled_step(step: Callable[[Tensor], Tensor], frame: Tensor, scale: float) -
     detail = step(small) - small
     up = F.interpolate(detail, size=(height, width), mode="bicubic", align_corners=False)
     return (frame + up).clamp_(0.0, 1.0)
+
+
+class ScaledDream:
+    """A dream function (`Dreamer(dream_fn=...)`) that dreams at `scale()` of the frame size.
+
+    `scale` is a number or a callable read every frame (the frame-budget governor's choice);
+    `step` is the underlying dream function (default `deepdream`).
+    """
+
+    def __init__(self, scale: float | Callable[[], float], step: DreamFn = deepdream) -> None:
+        self._scale = scale
+        self.step = step
+
+    def scale(self) -> float:
+        return float(self._scale() if callable(self._scale) else self._scale)
+
+    def __call__(self, model: DreamModel, frame: Tensor, layers: Sequence[str],
+                 settings: DreamSettings, **kwargs: Any) -> Tensor:
+        return scaled_step(lambda x: self.step(model, x, layers, settings, **kwargs), frame,
+                           self.scale())

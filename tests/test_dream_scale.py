@@ -70,3 +70,26 @@ def test_dream_scale_param_bounds() -> None:
     assert DREAM_SCALE.validate(0.5) == 0.5
     with pytest.raises(Exception, match="0.25"):
         DREAM_SCALE.validate(0.1, "--dream-scale")
+
+
+def test_scaled_dream_plugs_into_the_dreamer() -> None:
+    from livedream.dream import Dreamer
+    from livedream.dream_scale import ScaledDream
+
+    model = TinyDreamModel()
+    frame = torch.rand(1, 3, 72, 128, generator=torch.Generator().manual_seed(0))
+    seen: list[tuple[int, ...]] = []
+
+    def spy(model: object, x: Tensor, layers: object, settings: DreamSettings,
+            **kwargs: object) -> Tensor:
+        seen.append(tuple(x.shape))
+        assert kwargs["autocast"] is torch.bfloat16
+        return x * 0.5
+
+    scale = {"now": 0.5}
+    dreamer = Dreamer(model, ["relu2"], SETTINGS, autocast=torch.bfloat16,
+                      dream_fn=ScaledDream(lambda: scale["now"], spy))
+    assert dreamer(frame).shape == frame.shape
+    scale["now"] = 1.0
+    dreamer(frame)
+    assert seen == [(1, 3, 36, 64), (1, 3, 72, 128)]

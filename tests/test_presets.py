@@ -207,3 +207,10 @@ def test_precision_key(tmp_path: Path) -> None:
     assert preset.precision == "fp32"
     with pytest.raises(PresetError, match=r"mine\.toml.*precision.*auto, fp32, bf16, fp16"):
         load_preset(write(tmp_path, 'precision = "int8"\n' + GOOD))
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_live_presets_smooth_the_gradient(name: str) -> None:
+    """Single-octave live looks normalise the gradient per Laplacian band (no 2-3 px stripes)."""
+    dream = load_preset(default_presets_dir() / f"{name}.toml").look.dream
+    assert dream.octaves > 1 or dream.lap_levels >= 3

@@ -17,6 +17,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from livedream.device import AUTOCAST_ALIASES, add_precision_argument
 from livedream.errors import LivedreamError, ParamError
 from livedream.params import parse_size
 
@@ -35,9 +36,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add("--layer", help="layer to dream on (default: the preset's or the model's default)")
     add("--size", default=None,
         help="dream frame size WIDTHxHEIGHT (default 1280x720 on a GPU, 320x180 on a CPU)")
-    add("--autocast", default="off", choices=("off", "bf16", "fp16"),
-        help="run the net in reduced precision (faster on GPUs and bf16 CPUs; changes the "
-        "picture slightly)")
+    add_precision_argument(parser)
+    add("--autocast", default=None, choices=tuple(AUTOCAST_ALIASES),
+        help=argparse.SUPPRESS)  # deprecated: --precision (off = fp32)
+    add("--target-fps", type=float, default=None, metavar="N",
+        help="frame budget: adapt iterations per frame and then the dream scale to hold N dream "
+        "fps (default 12 on a CPU, 30 on a GPU; 0 = off, the preset's iterations every frame)")
+    add("--dream-scale", type=float, default=None, metavar="F",
+        help="the net dreams on a frame F times the output size (0.25..1, default 1); the "
+        "detail is upsampled back, so output and recording keep --size")
     add("--source", help="live source blended into the buffer: webcam:N, video file or image")
     add("--source-mix", type=float, default=None, help="source weight 0..1 (default 0.1 with "
         "--source)")
@@ -158,7 +165,8 @@ def _presets() -> dict[str, Any]:
     return looks
 
 
-def _initial_state(args: argparse.Namespace) -> tuple[Any, int]:
+def _initial_state(args: argparse.Namespace) -> tuple[Any, int, str | None]:
+    """The show's first State, its seed, and the preset's precision (None: not set)."""
     from livedream.presets import DEFAULT_PRESET, open_preset
     from livedream.state import SOURCE_MIX, State
 
@@ -178,14 +186,42 @@ def _initial_state(args: argparse.Namespace) -> tuple[Any, int]:
     state = State(look=look, preset=name, source=args.source,
                   source_mix=float(SOURCE_MIX.validate(mix, "--source-mix")),
                   recording=bool(args.record or args.record_frames), fullscreen=args.fullscreen)
-    return state, seed if args.seed is None else args.seed
+    return state, seed if args.seed is None else args.seed, preset.precision
+
+
+def _speed(args: argparse.Namespace, device: Any, state: Any,
+           preset_precision: str | None) -> tuple[Any, Any, Any]:
+    """(autocast dtype, frame-budget governor look filter, dream function) for the show."""
+    from livedream.device import (
+        default_target_fps,
+        pick_precision,
+        precision_name,
+        requested_precision,
+    )
+    from livedream.dream_scale import DREAM_SCALE, ScaledDream
+    from livedream.live.governor import FrameGovernor, Governor
+
+    cli = args.precision or (AUTOCAST_ALIASES[args.autocast] if args.autocast else None)
+    if args.autocast:
+        log.warning("--autocast is deprecated; use --precision %s", AUTOCAST_ALIASES[args.autocast])
+    requested = requested_precision(cli, preset_precision)
+    autocast = pick_precision(device, requested)
+    target = default_target_fps(device) if args.target_fps is None else args.target_fps
+    if not 0 <= target <= 1000:
+        raise ParamError(f"--target-fps must be 0 (off) or up to 1000, got {target}")
+    scale = float(DREAM_SCALE.validate(1.0 if args.dream_scale is None else args.dream_scale,
+                                       "--dream-scale"))
+    governor = FrameGovernor(Governor(target, state.look.dream.iterations, scale))
+    log.info("precision %s (%s), target %s, dream scale %g", precision_name(autocast), requested,
+             f"{target:g} dream fps" if target else "off", scale)
+    return autocast, governor, ScaledDream(governor.scale)
 
 
 def run(args: argparse.Namespace) -> int:
     """Start the show; returns 0 after a clean stop (recording finalised)."""
     from livedream.command_queue import CommandQueue
     from livedream.commands import Quit
-    from livedream.device import AUTOCAST_DTYPES, default_frame_size, pick_device
+    from livedream.device import default_frame_size, pick_device
     from livedream.live.clock import SystemClock
     from livedream.live.headless import HeadlessDisplay
     from livedream.live.loop import RenderLoop
@@ -202,8 +238,8 @@ def run(args: argparse.Namespace) -> int:
     if args.record_fps <= 0:
         raise ParamError(f"--record-fps must be > 0, got {args.record_fps}")
     _check_record_targets(args)
-    state, seed = _initial_state(args)
-    autocast = AUTOCAST_DTYPES[args.autocast]
+    state, seed, preset_precision = _initial_state(args)
+    autocast, governor, dream_fn = _speed(args, device, state, preset_precision)
     queue = CommandQueue()
     stop = threading.Event()
 
@@ -236,7 +272,7 @@ def run(args: argparse.Namespace) -> int:
         loop = RenderLoop(state, queue, display, model=model, clock=SystemClock(),
                           recorder_factory=_recorder_factory(args), source=source, size=size,
                           device=device, presets=_presets(), seed=seed, observers=observers,
-                          autocast=autocast)
+                          autocast=autocast, look_filters=[governor], dream_fn=dream_fn)
         stack.callback(loop.close)  # finalise the recording whatever happens
         loop.dispatcher.start()  # echoes and the window follow a controller at once
         stack.callback(loop.dispatcher.close)
@@ -262,7 +298,8 @@ def run(args: argparse.Namespace) -> int:
         stats = loop.stats()
     print(f"livedream run: {stats.frames} frames, {stats.dream_fps:.2f} dream fps, "
           f"{stats.recorded} recorded, {stats.dropped} dropped, {stats.rejected} commands "
-          f"rejected, {stats.reseeds} re-seeds", file=sys.stderr)
+          f"rejected, {stats.reseeds} re-seeds, {(stats.extra or {}).get('governor', '')}",
+          file=sys.stderr)
     return 0
 
 

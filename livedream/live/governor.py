@@ -9,26 +9,19 @@ requested dream scale). Hysteresis: lowering and raising use different threshold
 waits `patience` fresh frames, and a raise that had to be undone soon doubles the wait before
 the next raise, so a frame time near the budget does not make it oscillate.
 
-`GovernedStep` is the render loop's dream function built on it: it measures each frame with the
-injectable clock (call to call, so the chain, the readback and recording count), applies the
-net's precision and the dream scale, and exposes what it chose for the overlay and the state.
+`FrameGovernor` plugs it into the render loop as a look filter: it measures each frame with the
+loop's injectable clock (call to call, so the chain, the readback and recording count), hands
+the chosen iterations to the dream, the chosen scale to `ScaledDream`, and reports its choice.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-import torch
-from torch import Tensor
-
-from livedream.dream import dream_step
-from livedream.dream_scale import DREAM_SCALE, scaled_step
-from livedream.live.clock import Clock, SystemClock
-from livedream.look import DreamSettings
-from livedream.models.base import DreamModel
+from livedream.dream_scale import DREAM_SCALE
+from livedream.look import Look
 
 #: Scales the governor moves between are multiples of this (no needless tiny resizes).
 SCALE_QUANTUM = 0.05
@@ -167,59 +160,51 @@ class Governor:
                 self._changed(raised=True)
 
 
-class GovernedStep:
-    """The live dream function: precision + dream scale + governor around a dream step.
+class FrameGovernor:
+    """The render loop's look filter around a `Governor` (`RenderLoop(look_filters=[...])`).
 
-    Called like `dream_step(model, frame, layers, settings, generator=...)`. The frame before
-    this call took `now - previous call` seconds (a pause, model load or other gap longer than
-    `gap` seconds beyond the step itself counts only the step).
+    Called once per dream frame with the loop's clock time: the time since the previous call is
+    the previous frame's whole cost (dream, chain, readback, recording), made with the choice then
+    in force. A gap much longer than the frames before it (a pause, a model load) is not counted.
+    The look's iterations are the upper bound; the returned look carries the chosen iterations,
+    and `scale()` is the dream scale for `ScaledDream`. `report()` feeds the overlay and stats.
     """
 
-    def __init__(
-        self,
-        governor: Governor,
-        *,
-        autocast: torch.dtype | None = None,
-        clock: Clock | None = None,
-        step: Callable[..., Tensor] | None = None,
-        gap: float = 1.0,
-    ) -> None:
+    def __init__(self, governor: Governor) -> None:
         self.governor = governor
-        self.autocast = autocast
-        self.clock: Clock = clock or SystemClock()
-        self.step = step or dream_step
-        self.gap = gap
-        self._max_iterations: int | None = None  # the look's iterations last seen
-        self._last_start: float | None = None
-        self._last_step = 0.0
+        self._bound: int | None = None  # the look's iterations last seen
+        self._last_now: float | None = None
+        self._last_period = 0.0
 
-    @property
-    def choice(self) -> GovernorChoice:
-        return self.governor.choice
+    def scale(self) -> float:
+        return self.governor.scale
 
-    def __call__(self, model: DreamModel, frame: Tensor, layers: Sequence[str],
-                 settings: DreamSettings, generator: torch.Generator | None = None,
-                 **kwargs: Any) -> Tensor:
-        now = self.clock.now()
-        if self._last_start is not None:
-            period = now - self._last_start
-            if period > self._last_step + self.gap:  # paused, loading: count the step only
-                period = self._last_step
-            self.governor.observe(period)
-        if settings.iterations != self._max_iterations:  # the look's bound changed
-            self.governor.set_bounds(settings.iterations, self.governor.max_scale,
-                                     reset=self._max_iterations is None)
-            self._max_iterations = settings.iterations
-        self._last_start = now
+    def set_target(self, target_fps: float, max_scale: float | None = None) -> None:
+        """Change the target (and the largest dream scale) live; 0 switches the governor off."""
+        self.governor.target_fps = max(0.0, float(target_fps))
+        scale = self.governor.max_scale if max_scale is None else max_scale
+        self.governor.set_bounds(self.governor.max_iterations, scale,
+                                 reset=not self.governor.enabled)
+
+    def __call__(self, look: Look, now: float) -> Look:
+        if self._last_now is not None:
+            period = now - self._last_now
+            if period <= 2.0 * self._last_period + 1.0:  # else: paused or loading
+                self.governor.observe(period)
+            self._last_period = period
+        self._last_now = now
+        iterations = look.dream.iterations
+        if iterations != self._bound:
+            self.governor.set_bounds(iterations, self.governor.max_scale,
+                                     reset=self._bound is None)
+            self._bound = iterations
+        chosen = self.governor.iterations
+        if chosen == iterations:
+            return look
+        return replace(look, dream=replace(look.dream, iterations=chosen))
+
+    def report(self) -> dict[str, Any]:
+        """What the governor chose, for `LoopStats.extra` (overlay, bench)."""
         choice = self.governor.choice
-        if choice.iterations != settings.iterations:
-            settings = replace(settings, iterations=choice.iterations)
-        if self.autocast is not None:
-            kwargs.setdefault("autocast", self.autocast)
-
-        def one(x: Tensor) -> Tensor:
-            return self.step(model, x, layers, settings, generator=generator, **kwargs)
-
-        out = scaled_step(one, frame, choice.scale)
-        self._last_step = self.clock.now() - now
-        return out
+        return {"governor": choice.describe(), "target_fps": choice.target_fps,
+                "iterations": choice.iterations, "dream_scale": choice.scale}

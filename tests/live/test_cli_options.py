@@ -41,11 +41,11 @@ def test_run_without_preset_starts_from_the_default_preset() -> None:
     from livedream.presets import DEFAULT_PRESET, find_preset, load_preset
 
     args = build_parser().parse_args(["run", "--headless"])
-    state, _ = _initial_state(args)
+    state, _, _ = _initial_state(args)
     assert state.preset == DEFAULT_PRESET
     assert state.look == load_preset(find_preset(DEFAULT_PRESET)).look
     args = build_parser().parse_args(["run", "--model", "inception_v3"])
-    state, _ = _initial_state(args)  # --model keeps the preset's chain, swaps model and layer
+    state, _, _ = _initial_state(args)  # --model keeps the preset's chain, swaps model and layer
     assert state.look.model == "inception_v3" and state.look.layers == ("mixed_6c",)
     assert state.look.chain == load_preset(find_preset(DEFAULT_PRESET)).look.chain
 
@@ -64,3 +64,57 @@ def test_recording_keeps_the_show_timing_unless_asked_for_a_time_lapse(tmp_path:
     gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
     # three VGG16 steps per frame take far longer than one 1/30 s tick: real gaps are kept
     assert len(times) == 4 and min(gaps) > 1.5 / 30
+
+
+def _speed_of(*flags: str, preset_precision: str | None = None,
+              flags_cpu: frozenset[str] = frozenset({"avx512_bf16"}),
+              monkeypatch: pytest.MonkeyPatch):
+    from livedream import device as device_mod
+    from livedream.cli import build_parser
+    from livedream.live.cli import _initial_state, _speed
+
+    monkeypatch.setattr(device_mod, "cpu_flags", lambda: flags_cpu)
+    args = build_parser().parse_args(["run", *flags])
+    state, _, precision = _initial_state(args)
+    return _speed(args, torch.device("cpu"), state, preset_precision or precision)
+
+
+def test_out_of_the_box_speed_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No flags on a bf16 CPU: bf16, the 12 fps budget bounded by the preset's iterations."""
+    autocast, governor, dream_fn = _speed_of(monkeypatch=monkeypatch)
+    assert autocast is torch.bfloat16
+    report = governor.report()
+    assert report["target_fps"] == 12 and report["dream_scale"] == 1.0
+    assert report["iterations"] == 3  # vertical-stretch's
+    assert dream_fn.scale() == 1.0
+    autocast, _, _ = _speed_of(monkeypatch=monkeypatch, flags_cpu=frozenset({"avx2"}))
+    assert autocast is None
+
+
+def test_turn_one_flags_and_the_autocast_alias(monkeypatch: pytest.MonkeyPatch) -> None:
+    autocast, governor, dream_fn = _speed_of("--precision", "fp32", "--target-fps", "0",
+                                             "--dream-scale", "0.5", monkeypatch=monkeypatch)
+    assert autocast is None and governor.report()["governor"] == "gov off"
+    assert dream_fn.scale() == 0.5
+    assert _speed_of("--autocast", "off", monkeypatch=monkeypatch)[0] is None
+    assert _speed_of("--autocast", "fp16", monkeypatch=monkeypatch)[0] is torch.float16
+    # a preset's precision applies when the command line does not choose
+    assert _speed_of(preset_precision="fp32", monkeypatch=monkeypatch)[0] is None
+    assert _speed_of("--precision", "auto", preset_precision="fp32",
+                     monkeypatch=monkeypatch)[0] is torch.bfloat16
+
+
+@pytest.mark.parametrize(("flags", "message"), [
+    (["--target-fps", "-1"], "--target-fps"),
+    (["--dream-scale", "0.1"], "--dream-scale"),
+])
+def test_bad_speed_flags_are_clear_errors(flags: list[str], message: str,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["run", "--headless", "--osc-port", "0", *flags]) != 0
+    assert message in capsys.readouterr().err
+
+
+def test_bad_precision_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["run", "--precision", "int8"])
+    assert exit_info.value.code == 2 and "invalid choice" in capsys.readouterr().err

@@ -5,9 +5,15 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
+from livedream.command_queue import CommandQueue
+from livedream.dream_scale import ScaledDream
 from livedream.live.clock import FakeClock
-from livedream.live.governor import GovernedStep, Governor, GovernorChoice
-from livedream.look import DreamSettings
+from livedream.live.governor import FrameGovernor, Governor, GovernorChoice
+from livedream.live.headless import HeadlessDisplay
+from livedream.live.loop import RenderLoop
+from livedream.look import ChainLink, DreamSettings, Look
+from livedream.state import State
+from tests.tiny_model import TinyDreamModel
 
 
 def run(gov: Governor, cost_per_iteration: float, frames: int,
@@ -70,51 +76,68 @@ def test_bounds_follow_the_look() -> None:
 
 
 class FakeStep:
-    """A dream step that takes `cost * iterations * pixels/full pixels` fake seconds."""
+    """A dream function that takes `cost * iterations * pixels / 128x72` fake seconds."""
 
     def __init__(self, clock: FakeClock, cost: float) -> None:
         self.clock, self.cost = clock, cost
         self.calls: list[tuple[int, tuple[int, ...], object]] = []
 
     def __call__(self, model: object, frame: Tensor, layers: list[str], settings: DreamSettings,
-                 generator: object = None, autocast: object = None) -> Tensor:
+                 generator: object = None, guide: object = None, autocast: object = None) -> Tensor:
         self.calls.append((settings.iterations, tuple(frame.shape), autocast))
         self.clock.advance(self.cost * settings.iterations * frame.shape[2] * frame.shape[3]
-                           / (180 * 320))
+                           / (72 * 128))
         return (frame + 0.01).clamp(0, 1)
 
 
-def test_governed_step_measures_call_to_call_with_the_clock() -> None:
+def make_loop(cost: float, iterations: int = 3, target: float = 12.0):
     clock = FakeClock()
-    fake = FakeStep(clock, cost=0.1)
-    dream = GovernedStep(Governor(12, max_iterations=1), autocast=torch.bfloat16, clock=clock,
-                         step=fake)
-    settings = DreamSettings(iterations=3)
-    frame = torch.rand(1, 3, 180, 320)
-    for _ in range(60):
-        out = dream(None, frame, ["x"], settings, generator=None)
-        clock.advance(0.005)  # the chain, readback, recording
-        assert out.shape == frame.shape
+    fake = FakeStep(clock, cost)
+    governor = FrameGovernor(Governor(target, max_iterations=1, raise_wait=3))
+    look = Look(model="tiny", layers=("relu2",), dream=DreamSettings(iterations=iterations),
+                chain=(ChainLink("zoom", {"scale": 0.02}),))
+    loop = RenderLoop(State(look=look), CommandQueue(), HeadlessDisplay(), model=TinyDreamModel(),
+                      clock=clock, size=(128, 72), dream_fn=ScaledDream(governor.scale, fake),
+                      autocast=torch.bfloat16, look_filters=[governor])
+    return loop, fake, governor
+
+
+def test_in_the_loop_it_holds_the_budget_and_recovers() -> None:
+    """Through the render loop's seams: look filter (iterations) + ScaledDream (scale)."""
+    loop, fake, governor = make_loop(cost=0.1)
+    loop.run(max_frames=40)
     iterations, shape, autocast = fake.calls[-1]
     assert autocast is torch.bfloat16
-    assert iterations == 1 and shape[2] < 180  # 3 it -> 1 it, then a smaller dream
-    assert dream.choice.frame_ms is not None and dream.choice.frame_ms < 1000 / 12 * 1.15
-    fake.cost = 0.001  # headroom again: back to the look's 3 iterations at full size
-    for _ in range(300):
-        dream(None, frame, ["x"], settings)
-        clock.advance(0.005)
-    assert fake.calls[-1][:2] == (3, (1, 3, 180, 320))
+    assert iterations == 1 and shape[2] < 72  # 3 it -> 1 it, then a smaller dream
+    assert loop.display.last_frame.shape == (1, 3, 72, 128)  # the output keeps its size
+    extra = loop.stats().extra
+    assert extra is not None and extra["iterations"] == 1 and extra["dream_scale"] < 1.0
+    assert extra["governor"].startswith("gov 12 fps: 1 it @")
+    fake.cost = 0.002  # headroom again: back to the look's 3 iterations at full size
+    loop.run(max_frames=200)
+    assert fake.calls[-1][:2] == (3, (1, 3, 72, 128))
+    assert loop.stats().extra["dream_scale"] == 1.0
 
 
 def test_a_pause_does_not_count_as_a_slow_frame() -> None:
     clock = FakeClock()
-    fake = FakeStep(clock, cost=0.01)
-    dream = GovernedStep(Governor(10, max_iterations=2), clock=clock, step=fake)
-    settings = DreamSettings(iterations=2)
-    frame = torch.rand(1, 3, 180, 320)
-    for i in range(30):
-        dream(None, frame, ["x"], settings)
+    governor = FrameGovernor(Governor(10, max_iterations=2))
+    look = Look(dream=DreamSettings(iterations=2))
+    for i in range(40):
+        look_now = governor(look, clock.now())
+        clock.advance(0.03 * look_now.dream.iterations)
         if i % 5 == 0:
             clock.advance(5.0)  # paused for 5 s
-    assert dream.choice.iterations == 2 and dream.choice.scale == 1.0
-    assert fake.calls[-1][2] is None  # fp32: no autocast passed
+    assert governor.governor.iterations == 2 and governor.scale() == 1.0
+
+
+def test_set_target_live() -> None:
+    governor = FrameGovernor(Governor(10, max_iterations=4))
+    look = Look(dream=DreamSettings(iterations=4))
+    clock = FakeClock()
+    for _ in range(30):
+        clock.advance(0.05 * governor(look, clock.now()).dream.iterations)
+    assert governor.governor.iterations < 4
+    governor.set_target(0)  # off: the look's own iterations at once
+    assert governor(look, clock.now()).dream.iterations == 4
+    assert governor.report()["governor"] == "gov off"
