@@ -67,10 +67,21 @@ class BenchContext:
     def model(self) -> Any:
         """VGG16 (the default model) on `device`, loaded on first use."""
         if self._model is None:
-            from livedream.models.registry import load_model
-
-            self._model = load_model("vgg16", None, self.device)
+            self._model = self.model_named("vgg16")
         return self._model
+
+    def model_named(self, name: str) -> Any:
+        """A built-in model on `device` (the registry caches it, so each loads once)."""
+        from livedream.models.registry import load_model
+
+        return load_model(name, None, self.device)
+
+    @property
+    def autocast(self) -> torch.dtype | None:
+        """The precision `--precision auto` picks on this device (None = fp32)."""
+        from livedream.device import pick_precision
+
+        return pick_precision(self.device, "auto")
 
     @property
     def loop_sizes(self) -> list[Size]:

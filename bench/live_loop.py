@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import torch
 
@@ -25,21 +26,28 @@ from bench.common import (
 TARGET = 0.9
 
 
-def measure(ctx: BenchContext, size: tuple[int, int], out_dir: Path) -> Result:
-    """Interleave `loop_frames` bare dream frames with `loop_frames` loop ticks, `repeat` times."""
+def measure(ctx: BenchContext, size: tuple[int, int], out_dir: Path, preset: str | None = None,
+            model: Any = None, autocast: torch.dtype | None = None, row: int = 3) -> Result:
+    """Interleave `loop_frames` bare dream frames with `loop_frames` loop ticks, `repeat` times.
+
+    `preset` (default ctx.preset), its `model` (default ctx.model, VGG16) and the net's
+    `autocast` dtype; `row` labels the result (row 9 runs every shipped preset through here).
+    """
+    from livedream.command_queue import CommandQueue
     from livedream.dream import dream_step
     from livedream.live.headless import HeadlessDisplay
     from livedream.live.loop import RenderLoop
     from livedream.record import ThreadedRecorder, open_recorder, probe_video
-    from livedream.state import CommandQueue, State
+    from livedream.state import State
 
-    look = load_look(ctx.preset)
-    model = ctx.model
+    preset = preset or ctx.preset
+    look = load_look(preset)
+    model = ctx.model if model is None else model
     layers = list(look.layers)
-    video = out_dir / f"loop_{size_label(size)}.mp4"
+    video = out_dir / f"loop_{preset}_{size_label(size)}.mp4"
     loop = RenderLoop(
         State(look=look, recording=True, overlay=False), CommandQueue(), HeadlessDisplay(),
-        model=model, size=size, device=ctx.device,
+        model=model, size=size, device=ctx.device, autocast=autocast,
         recorder_factory=lambda: ThreadedRecorder(open_recorder(video, fps=30.0)),
         start_image=smooth_frame(size, ctx.device),
     )
@@ -49,7 +57,8 @@ def measure(ctx: BenchContext, size: tuple[int, int], out_dir: Path) -> Result:
 
     def bare_frames() -> None:
         for _ in range(frames):
-            bare["frame"] = dream_step(model, bare["frame"], layers, look.dream, generator)
+            bare["frame"] = dream_step(model, bare["frame"], layers, look.dream, generator,
+                                       autocast=autocast)
 
     def loop_frames() -> None:
         for _ in range(frames):
@@ -64,7 +73,7 @@ def measure(ctx: BenchContext, size: tuple[int, int], out_dir: Path) -> Result:
     bare_fps = frames / t_bare.median
     loop_fps = frames / t_loop.median
     efficiency = loop_fps / bare_fps
-    return Result(3, "live loop efficiency", f"{size_label(size)} {ctx.preset}", {
+    return Result(row, "live loop efficiency", f"{size_label(size)} {preset}", {
         "loop_fps": loop_fps,
         "bare_fps": bare_fps,
         "efficiency": efficiency,

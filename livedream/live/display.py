@@ -297,6 +297,9 @@ class WindowDisplay:
                  f"dream {dream_fps:.1f} fps   display {display:.0f} fps   {rec}"
                  + (f" ({dropped} dropped)" if dropped else "")
                  + ("   PAUSED" if state.paused else "")]
+        governor = (getattr(stats, "extra", None) or {}).get("governor")
+        if governor:  # the frame budget's choice: "gov 12 fps: 1 it @0.75"
+            lines[-1] += f"   {governor}"
         if state.midi_learn:
             lines.append(f"MIDI learn: move a knob to control {state.midi_learn}")
         return "\n".join(lines)

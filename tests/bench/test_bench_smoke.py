@@ -29,8 +29,8 @@ ROW_KEYS = {
 @pytest.fixture(scope="module")
 def bench_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("bench") / "results.json"
-    args = ["--quick", "--sizes", "64x48", "--repeat", "1", "--frames", "1",
-            "--layers", "conv3_3,conv5_3", "--json", str(out)]
+    args = ["--quick", "--rows", "1,2,3,4,5,6,7", "--sizes", "64x48", "--repeat", "1",
+            "--frames", "1", "--layers", "conv3_3,conv5_3", "--json", str(out)]
     import io
     from contextlib import redirect_stdout
 
