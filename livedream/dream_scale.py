@@ -18,11 +18,6 @@ from torch import Tensor
 from livedream.dream import MIN_OCTAVE_SIDE, DreamFn, deepdream
 from livedream.look import DreamSettings
 from livedream.models.base import DreamModel
-from livedream.params import Param
-
-#: `--dream-scale`: fraction of the output size the net dreams on (1 = full size).
-DREAM_SCALE = Param(1.0, 0.25, 1.0, doc="the net dreams on a frame this fraction of the output "
-                    "size; the detail is upsampled back (cost ~ scale^2)")
 
 
 def dream_size(height: int, width: int, scale: float,

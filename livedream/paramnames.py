@@ -21,6 +21,7 @@ from dataclasses import replace
 from livedream.errors import ParamError, UnknownNameError
 from livedream.look import DREAM_PARAMS, Look
 from livedream.params import Param, Value
+from livedream.speed_params import SPEED_PARAMS
 from livedream.transforms.registry import get_transform, transform_names
 
 #: Show-level parameters by full name (`group.param`), held in `State.settings`. Features add
@@ -36,6 +37,9 @@ ParamRef = tuple[int | None, str, Param]
 def group(prefix: str, specs: Mapping[str, Param]) -> dict[str, Param]:
     """`{"strength": p}` -> `{"flow.strength": p}`: a feature's table as SHOW_PARAMS entries."""
     return {f"{prefix}.{key}": spec for key, spec in specs.items()}
+
+
+SHOW_PARAMS.update(group("speed", SPEED_PARAMS))
 
 
 def param_names(look: Look) -> list[str]:

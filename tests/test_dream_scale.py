@@ -7,8 +7,9 @@ import torch
 from torch import Tensor
 
 from livedream.dream import dream_step
-from livedream.dream_scale import DREAM_SCALE, dream_size, scaled_step
+from livedream.dream_scale import dream_size, scaled_step
 from livedream.look import DreamSettings
+from livedream.speed_params import DREAM_SCALE
 from tests.tiny_model import TinyDreamModel
 
 SETTINGS = DreamSettings(step_size=3.0, iterations=2, jitter=4)

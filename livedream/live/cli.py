@@ -198,8 +198,9 @@ def _speed(args: argparse.Namespace, device: Any, state: Any,
         precision_name,
         requested_precision,
     )
-    from livedream.dream_scale import DREAM_SCALE, ScaledDream
+    from livedream.dream_scale import ScaledDream
     from livedream.live.governor import FrameGovernor, Governor
+    from livedream.speed_params import DREAM_SCALE
 
     cli = args.precision or (AUTOCAST_ALIASES[args.autocast] if args.autocast else None)
     if args.autocast:
@@ -240,6 +241,7 @@ def run(args: argparse.Namespace) -> int:
     _check_record_targets(args)
     state, seed, preset_precision = _initial_state(args)
     autocast, governor, dream_fn = _speed(args, device, state, preset_precision)
+    state = replace(state, settings={**state.settings, **governor.settings()})
     queue = CommandQueue()
     stop = threading.Event()
 
@@ -259,7 +261,7 @@ def run(args: argparse.Namespace) -> int:
             osc = OscControl(queue, args.osc_host, args.osc_port, allow,
                              reply_port=args.osc_reply_port)
             stack.callback(osc.close)
-        observers = []
+        observers = [governor.on_state]
         if args.midi_in or args.midi_out:
             observers.append(_open_midi(args, queue, stack).on_state)
         if args.headless:

@@ -20,8 +20,9 @@ import math
 from dataclasses import dataclass, replace
 from typing import Any
 
-from livedream.dream_scale import DREAM_SCALE
 from livedream.look import Look
+from livedream.speed_params import DREAM_SCALE
+from livedream.state import State, setting
 
 #: Scales the governor moves between are multiples of this (no needless tiny resizes).
 SCALE_QUANTUM = 0.05
@@ -185,6 +186,18 @@ class FrameGovernor:
         scale = self.governor.max_scale if max_scale is None else max_scale
         self.governor.set_bounds(self.governor.max_iterations, scale,
                                  reset=not self.governor.enabled)
+
+    def on_state(self, old: State, new: State) -> None:
+        """Dispatcher observer: `speed.target_fps` / `speed.dream_scale` set live (OSC, MIDI)."""
+        names = ("speed.target_fps", "speed.dream_scale")
+        if any(setting(old, n) != setting(new, n) for n in names):
+            target, scale = (float(setting(new, n)) for n in names)
+            self.set_target(target, scale)
+
+    def settings(self) -> dict[str, float]:
+        """The show parameters to start the State with (so `/livedream/state` tells the truth)."""
+        return {"speed.target_fps": self.governor.target_fps,
+                "speed.dream_scale": self.governor.max_scale}
 
     def __call__(self, look: Look, now: float) -> Look:
         if self._last_now is not None:

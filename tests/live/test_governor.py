@@ -141,3 +141,24 @@ def test_set_target_live() -> None:
     governor.set_target(0)  # off: the look's own iterations at once
     assert governor(look, clock.now()).dream.iterations == 4
     assert governor.report()["governor"] == "gov off"
+
+
+def test_speed_params_over_the_command_api_reach_the_governor() -> None:
+    """`/livedream/param/speed/target_fps` and `.../dream_scale` are show parameters: applied to
+    the State (so `/livedream/state` reports them) and followed by the governor's observer."""
+    from livedream.commands import SetParam
+    from livedream.control.osc import dump_messages
+    from livedream.state import Env, apply
+
+    governor = FrameGovernor(Governor(12, max_iterations=3))
+    old = State(settings=governor.settings())
+    new = apply(old, SetParam("speed.target_fps", 24.0), Env())
+    new = apply(new, SetParam("speed.dream_scale", 0.0, normalized=True), Env())  # 0..1 -> 0.25
+    governor.on_state(old, new)
+    assert governor.governor.target_fps == 24 and governor.governor.max_scale == 0.25
+    assert governor.scale() == 0.25
+    dumped = dict((address, args) for address, args in dump_messages(new))
+    assert dumped["/livedream/param/speed/target_fps/raw"] == [24.0]
+    off = apply(new, SetParam("speed.target_fps", 0.0), Env())
+    governor.on_state(new, off)
+    assert governor.report()["governor"] == "gov off"
