@@ -45,6 +45,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add("--dream-scale", type=float, default=None, metavar="F",
         help="the net dreams on a frame F times the output size (0.25..1, default 1); the "
         "detail is upsampled back, so output and recording keep --size")
+    add("--compile", action="store_true",
+        help="opt-in: run the net's forward through torch.compile (GPU; the first frames wait "
+        "for the compile, cached across runs); outputs equal the eager step")
     add("--source", help="live source blended into the buffer: webcam:N, video file or image")
     add("--source-mix", type=float, default=None, help="source weight 0..1 (default 0.1 with "
         "--source)")
@@ -248,6 +251,10 @@ def run(args: argparse.Namespace) -> int:
     with ExitStack() as stack:
         log.info("loading model %s on %s", state.look.model, device)
         model = load_model(state.look.model, state.look.weights, device)
+        if args.compile:
+            from livedream.compile import compile_model
+
+            compile_model(model, mode="reduce-overhead" if device.type == "cuda" else None)
         source = None
         if args.source:
             from livedream.sources import open_source
