@@ -3,11 +3,12 @@
 `Governor` is pure: it is fed the seconds each dream frame took and answers what the next frame
 should use. Too slow (the smoothed frame time above the budget by `slack`): fewer iterations,
 estimated from the measured cost per iteration; at one iteration, a smaller dream scale (cost ~
-scale^2). Headroom (the *predicted* time of one step up still `headroom` inside the budget): the
-scale comes back first, then the iterations, never past the bounds (the look's iterations, the
-requested dream scale). Hysteresis: lowering and raising use different thresholds, every change
-waits `patience` fresh frames, and a raise that had to be undone soon doubles the wait before
-the next raise, so a frame time near the budget does not make it oscillate.
+scale^2); at once when a frame takes over twice the budget. Headroom (the *predicted* time of
+one step up still `headroom` inside the budget): the scale comes back first, then the
+iterations, never past the bounds (the look's iterations, the requested dream scale).
+Hysteresis: lowering and raising use different thresholds, every change waits `patience` fresh
+frames, and a raise that had to be undone soon doubles the wait before the next raise, so a
+frame time near the budget does not make it oscillate.
 
 `FrameGovernor` plugs it into the render loop as a look filter: it measures each frame with the
 loop's injectable clock (call to call, so the chain, the readback and recording count), hands
@@ -127,9 +128,10 @@ class Governor:
         self._ema = seconds if self._ema is None else (
             self._ema + self.smoothing * (seconds - self._ema))
         self._since += 1
-        if self._since < self.patience:
-            return self.choice
         budget, ema = self.budget, self._ema
+        far_over = ema > 2.0 * budget * self.slack  # seconds-long frames: act on the first one
+        if self._since < self.patience and not far_over:
+            return self.choice
         if ema > budget * self.slack:
             self._lower(ema, budget)
         elif self._since >= self.raise_wait:
@@ -202,7 +204,7 @@ class FrameGovernor:
     def __call__(self, look: Look, now: float) -> Look:
         if self._last_now is not None:
             period = now - self._last_now
-            if period <= 2.0 * self._last_period + 1.0:  # else: paused or loading
+            if not self._last_period or period <= 2.0 * self._last_period + 1.0:  # else: a pause
                 self.governor.observe(period)
             self._last_period = period
         self._last_now = now

@@ -162,3 +162,18 @@ def test_speed_params_over_the_command_api_reach_the_governor() -> None:
     off = apply(new, SetParam("speed.target_fps", 0.0), Env())
     governor.on_state(new, off)
     assert governor.report()["governor"] == "gov off"
+
+
+def test_seconds_long_frames_are_cut_at_once() -> None:
+    """A frame 20x over budget: the first measurement cuts iterations, the next the scale."""
+    gov = Governor(target_fps=12, max_iterations=3)
+    gov.observe(3.0)  # 3 it at full size took 3 s
+    assert gov.choice.iterations == 1
+    gov.observe(1.0)
+    assert gov.choice.scale <= 0.35
+    clock = FakeClock()
+    governor = FrameGovernor(Governor(12, max_iterations=3))
+    look = Look(dream=DreamSettings(iterations=3))
+    for _ in range(3):  # the first measured frame counts even when it is seconds long
+        clock.advance(1.0 * governor(look, clock.now()).dream.iterations)
+    assert governor.governor.iterations == 1
