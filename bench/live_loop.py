@@ -9,6 +9,7 @@ gradient steps), timed interleaved with the loop so machine load hits both alike
 from __future__ import annotations
 
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -27,11 +28,13 @@ TARGET = 0.9
 
 
 def measure(ctx: BenchContext, size: tuple[int, int], out_dir: Path, preset: str | None = None,
-            model: Any = None, autocast: torch.dtype | None = None, row: int = 3) -> Result:
+            model: Any = None, autocast: torch.dtype | None = None, row: int = 3,
+            iterations: int | None = None) -> Result:
     """Interleave `loop_frames` bare dream frames with `loop_frames` loop ticks, `repeat` times.
 
     `preset` (default ctx.preset), its `model` (default ctx.model, VGG16) and the net's
-    `autocast` dtype; `row` labels the result (row 9 runs every shipped preset through here).
+    `autocast` dtype; `iterations` overrides the preset's; `row` labels the result (row 9 runs
+    every shipped preset through here).
     """
     from livedream.command_queue import CommandQueue
     from livedream.dream import dream_step
@@ -42,6 +45,8 @@ def measure(ctx: BenchContext, size: tuple[int, int], out_dir: Path, preset: str
 
     preset = preset or ctx.preset
     look = load_look(preset)
+    if iterations is not None:
+        look = replace(look, dream=look.dream.with_param("iterations", iterations))
     model = ctx.model if model is None else model
     layers = list(look.layers)
     video = out_dir / f"loop_{preset}_{size_label(size)}.mp4"

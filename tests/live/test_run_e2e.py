@@ -155,7 +155,8 @@ def test_headless_show_over_osc_records_each_change(tmp_path):
     show = Show(["--headless", "--preset", str(preset), "--size", "160x96", "--record",
                  str(video), "--record-frames",
                  str(frames_dir), "--osc-port", str(port), "--frames", "400", "--seconds", "240",
-                 "--seed", "3"], frames_dir)
+                 "--seed", "3", "--target-fps", "0"], frames_dir)  # full-size dream: the
+    # residual measures below compare layers, which a governor-chosen dream scale would blur
     client = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     client.bind(("127.0.0.1", 0))
     try:
