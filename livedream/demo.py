@@ -16,7 +16,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     from livedream.device import add_precision_argument
     from livedream.presets import DEFAULT_PRESET
 
-    parser.add_argument("--preset", default=DEFAULT_PRESET, help="preset to show")
+    parser.add_argument("--preset", default=None,
+                        help=f"preset to show (default: {CPU_DEMO_PRESET} on a CPU, "
+                        f"{DEFAULT_PRESET} on a GPU)")
     parser.add_argument("--size", help="WIDTHxHEIGHT (default: 1280x720 on GPU, 320x180 on CPU)")
     parser.add_argument("--frames", type=int, default=None,
                         help="stop after this many dream frames (headless default 60)")
@@ -26,6 +28,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--headless", action="store_true", help="record instead of opening a window")
     mode.add_argument("--window", action="store_true", help="open a window even without $DISPLAY")
+
+
+#: The CPU demo's look: Inception v3 mixed_5c dreams eyes and spirals at full size within the
+#: frame budget, where VGG16 relu4_3 (the dogs) must shrink its dream to a quarter to keep up
+#: (bench rows 8 and 9, README).
+CPU_DEMO_PRESET = "inception-zoom"
+
+
+def demo_preset(device: object) -> str:
+    """The look the demo shows on `device` when none is named."""
+    from livedream.models.registry import BUILTINS
+    from livedream.presets import DEFAULT_PRESET
+
+    cpu = getattr(device, "type", str(device)) == "cpu"
+    if cpu and BUILTINS["inception_v3"].is_installed():
+        return CPU_DEMO_PRESET
+    return DEFAULT_PRESET
 
 
 def has_display() -> bool:
@@ -39,7 +58,8 @@ def show_argv(args: argparse.Namespace) -> list[str]:
 
     device = pick_device(args.device)
     size = args.size or "{}x{}".format(*default_frame_size(device))
-    argv = ["run", "--preset", args.preset, "--size", size, "--device", str(device)]
+    preset = args.preset or demo_preset(device)
+    argv = ["run", "--preset", preset, "--size", size, "--device", str(device)]
     if args.precision:
         argv += ["--precision", args.precision]
     windowed = args.window or (has_display() and not args.headless)

@@ -270,5 +270,26 @@ def test_demo_with_display_opens_fullscreen_show(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setenv("DISPLAY", ":99")
     args = build_parser().parse_args(["demo", "--device", "cpu"])
     argv = demo.show_argv(args)
-    assert argv[:3] == ["run", "--preset", "vertical-stretch"]
+    assert argv[:3] == ["run", "--preset", demo.demo_preset(torch.device("cpu"))]
     assert "--fullscreen" in argv and "--headless" not in argv and "--record" not in argv
+
+
+def test_demo_look_follows_the_device(monkeypatch: pytest.MonkeyPatch) -> None:
+    """On a CPU the demo shows the Inception v3 zoom (full-size dream within the frame budget)
+    when those weights are installed; on a GPU, or without them, the default VGG16 look."""
+    from dataclasses import replace as dc_replace
+
+    from livedream import demo
+    from livedream.models import registry
+    from livedream.presets import DEFAULT_PRESET
+
+    inception = registry.BUILTINS["inception_v3"]
+    monkeypatch.setitem(registry.BUILTINS, "inception_v3",
+                        dc_replace(inception, is_installed=lambda: True))
+    assert demo.demo_preset(torch.device("cpu")) == demo.CPU_DEMO_PRESET == "inception-zoom"
+    assert demo.demo_preset(torch.device("cuda")) == DEFAULT_PRESET
+    monkeypatch.setitem(registry.BUILTINS, "inception_v3",
+                        dc_replace(inception, is_installed=lambda: False))
+    assert demo.demo_preset(torch.device("cpu")) == DEFAULT_PRESET
+    args = build_parser().parse_args(["demo", "--device", "cpu", "--preset", "zoom"])
+    assert demo.show_argv(args)[:3] == ["run", "--preset", "zoom"]
