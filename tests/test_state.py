@@ -1,0 +1,215 @@
+"""The reducer `apply(state, command, env)`: every command kind, rejections that leave the state
+as it was, the flags, and how parameter names resolve (including ambiguity)."""
+
+from __future__ import annotations
+
+from dataclasses import fields, replace
+
+import pytest
+
+from livedream.errors import LivedreamError, ParamError, UnknownNameError
+from livedream.look import DREAM_PARAMS, ChainLink, DreamSettings, Look
+from livedream.state import (
+    EASE,
+    FLAGS,
+    SOURCE_MIX,
+    Command,
+    Env,
+    LearnMidi,
+    LoadPreset,
+    QueryState,
+    Quit,
+    Reset,
+    SetChain,
+    SetEase,
+    SetFlag,
+    SetLayer,
+    SetLayers,
+    SetModel,
+    SetParam,
+    SetSourceMix,
+    SetTransform,
+    State,
+    StepLayer,
+    StepPreset,
+    ToggleTransform,
+    apply,
+    param_names,
+    param_value,
+    resolve_param,
+)
+from livedream.transforms.registry import get_transform
+
+LAYERS = ("conv1", "conv2", "conv3")
+LOOK = Look(layers=("conv1",), chain=(ChainLink("zoom", {"scale": 0.1}), ChainLink("sobel")))
+CALM = Look(name="calm", layers=("conv2",), chain=(ChainLink("blur", {"sigma": 2.0}),))
+WILD = Look(name="wild", layers=("conv3",), chain=(ChainLink("rotate"),))
+ENV = Env(layer_names=LAYERS, presets={"calm": CALM, "wild": WILD})
+STATE = State(look=LOOK)
+
+
+def test_layers() -> None:
+    assert apply(STATE, SetLayer("conv3"), ENV).look.layers == ("conv3",)
+    assert apply(STATE, SetLayers(("conv2", "conv3")), ENV).look.layers == ("conv2", "conv3")
+    assert apply(STATE, StepLayer(1), ENV).look.layers == ("conv2",)
+    assert apply(STATE, StepLayer(-1), ENV).look.layers == ("conv3",)  # wraps around
+    assert apply(STATE, StepLayer(4), ENV).look.layers == ("conv2",)
+    # Without known layer names (no model yet) any name is taken; checked when the model loads.
+    assert apply(STATE, SetLayer("anything"), Env()).look.layers == ("anything",)
+
+
+def test_transforms_and_chain() -> None:
+    chain = apply(STATE, SetTransform("blur"), ENV).look.chain
+    assert chain == (ChainLink("blur", {}),)
+    chain = apply(STATE, SetChain(("invert", "zoom")), ENV).look.chain
+    assert [link.name for link in chain] == ["invert", "zoom"] and chain[1].params == {}
+    toggled = apply(STATE, ToggleTransform("sobel"), ENV).look.chain
+    assert [(link.name, link.enabled) for link in toggled] == [("zoom", True), ("sobel", False)]
+    assert apply(apply(STATE, ToggleTransform("sobel"), ENV), ToggleTransform("sobel"),
+                 ENV).look.chain == LOOK.chain
+    appended = apply(STATE, ToggleTransform("invert"), ENV).look.chain
+    assert appended[-1] == ChainLink("invert") and appended[:2] == LOOK.chain
+
+
+def test_set_param_raw_and_normalized() -> None:
+    look = apply(STATE, SetParam("step_size", 3), ENV).look
+    assert look.dream.step_size == 3.0 and isinstance(look.dream.step_size, float)
+    assert look.chain == LOOK.chain
+    look = apply(STATE, SetParam("zoom.scale", -0.2), ENV).look
+    assert look.chain[0].params == {"scale": -0.2} and look.dream == LOOK.dream
+    look = apply(STATE, SetParam("iterations", 1.0, normalized=True), ENV).look
+    assert look.dream.iterations == DREAM_PARAMS["iterations"].hi
+    look = apply(STATE, SetParam("sobel.mode", 0.9, normalized=True), ENV).look
+    assert look.chain[1].params == {"mode": "colour"}
+    # A controller overshooting its range is clamped, not rejected.
+    look = apply(STATE, SetParam("zoom.scale", 2.0, normalized=True), ENV).look
+    assert look.chain[0].params == {"scale": 0.5}
+
+
+def test_presets() -> None:
+    loaded = apply(STATE, LoadPreset("wild"), ENV)
+    assert (loaded.look, loaded.preset) == (WILD, "wild")
+    assert apply(STATE, StepPreset(1), ENV).preset == "calm"  # no preset yet: the first
+    assert apply(STATE, StepPreset(-1), ENV).preset == "wild"  # ... or the last
+    assert apply(loaded, StepPreset(1), ENV).look == CALM  # wraps around
+
+
+def test_model() -> None:
+    new = apply(STATE, SetModel("inception_v3", layer="mixed_5b"), ENV).look
+    assert (new.model, new.weights, new.layers) == ("inception_v3", None, ("mixed_5b",))
+    new = apply(STATE, SetModel("net.prototxt", weights="w.caffemodel"), ENV).look
+    assert (new.model, new.weights, new.layers) == ("net.prototxt", "w.caffemodel", ("conv1",))
+
+
+def test_flags_are_the_boolean_fields_of_the_state() -> None:
+    booleans = {f.name for f in fields(State) if f.type == "bool"} - {"quit"}
+    assert set(FLAGS) == booleans
+    for flag in FLAGS:
+        before = getattr(STATE, flag)
+        toggled = apply(STATE, SetFlag(flag), ENV)
+        assert getattr(toggled, flag) is (not before)
+        assert replace(toggled, **{flag: before}) == STATE  # nothing else changed
+        assert getattr(apply(STATE, SetFlag(flag, True), ENV), flag) is True
+        assert getattr(apply(toggled, SetFlag(flag, False), ENV), flag) is False
+
+
+def test_source_mix_ease_reset_learn_quit_query() -> None:
+    assert apply(STATE, SetSourceMix(0.25), ENV).source_mix == 0.25
+    assert apply(STATE, SetEase(2), ENV).ease_seconds == 2.0
+    once = apply(STATE, Reset(), ENV)
+    assert (once.reset_count, apply(once, Reset(), ENV).reset_count) == (1, 2)
+    armed = apply(STATE, LearnMidi("zoom.scale"), ENV)
+    assert armed.midi_learn == "zoom.scale"
+    assert apply(armed, LearnMidi(None), ENV).midi_learn is None
+    assert apply(STATE, Quit(), ENV).quit is True
+    assert apply(STATE, QueryState(), ENV) is STATE
+
+
+class Unknown(Command):
+    pass
+
+
+@pytest.mark.parametrize(
+    ("command", "error", "message"),
+    [
+        (SetLayer("conv9"), UnknownNameError,
+         "unknown layer of model 'vgg16' 'conv9'; valid: conv1"),
+        (SetLayers(("conv2", "conv9")), UnknownNameError, "'conv9'"),
+        (SetLayers(()), ParamError, "at least one layer"),
+        (SetTransform("zooom"), UnknownNameError, "unknown transform 'zooom'"),
+        (SetChain(("zoom", "nope")), UnknownNameError, "unknown transform 'nope'"),
+        (ToggleTransform("nope"), UnknownNameError, "unknown transform 'nope'"),
+        (SetParam("step_size", 99), ParamError, r"step_size: 99.0 outside allowed range"),
+        (SetParam("step_size", "big"), ParamError, "expected float in"),
+        (SetParam("warp", 1), UnknownNameError, "unknown parameter 'warp'"),
+        (SetParam("step_size", float("nan"), normalized=True), ParamError, "finite"),
+        (LoadPreset("nope"), UnknownNameError, "unknown preset 'nope'; valid: calm, wild"),
+        (SetFlag("muted"), UnknownNameError, "unknown flag 'muted'; valid: paused, recording"),
+        (SetSourceMix(1.5), ParamError, r"source_mix: 1.5 outside allowed range \[0.0, 1.0\]"),
+        (SetEase(-1), ParamError, "ease: -1.0 outside allowed range"),
+        (LearnMidi("warp"), UnknownNameError, "unknown parameter 'warp'"),
+        (Unknown(), ParamError, "unknown command"),
+    ],
+)
+def test_rejected_commands_raise_and_leave_the_state_unchanged(
+    command: Command, error: type[LivedreamError], message: str
+) -> None:
+    state = apply(STATE, SetParam("zoom.scale", 0.2), ENV)
+    before = replace(state)
+    with pytest.raises(error, match=message):
+        apply(state, command, ENV)
+    assert state == before
+
+
+def test_stepping_through_nothing_is_an_error() -> None:
+    with pytest.raises(ParamError, match="nothing to step through"):
+        apply(STATE, StepLayer(1), Env())
+    with pytest.raises(ParamError, match="nothing to step through"):
+        apply(STATE, StepPreset(1), Env())
+
+
+# --- parameter names -----------------------------------------------------------------------
+TWO_SCALES = Look(chain=(ChainLink("zoom"), ChainLink("stretch"), ChainLink("zoom"),
+                         ChainLink("blur")))
+
+
+def test_param_names_are_dream_params_then_transform_params() -> None:
+    names = param_names(LOOK)
+    assert names[: len(DREAM_PARAMS)] == list(DREAM_PARAMS)
+    assert names[len(DREAM_PARAMS):] == ["zoom.scale", "sobel.mode", "sobel.gain"]
+
+
+def test_resolution_rules() -> None:
+    spec = get_transform("zoom").params["scale"]
+    assert resolve_param(TWO_SCALES, "octaves") == (None, "octaves", DREAM_PARAMS["octaves"])
+    assert resolve_param(TWO_SCALES, "zoom.scale") == (0, "scale", spec)  # the first zoom
+    assert resolve_param(TWO_SCALES, "2.scale") == (2, "scale", spec)  # by chain position
+    assert resolve_param(TWO_SCALES, "stretch.axis")[:2] == (1, "axis")
+    assert resolve_param(TWO_SCALES, "sigma")[:2] == (3, "sigma")  # bare and unique
+    look = apply(State(look=TWO_SCALES), SetParam("2.scale", 0.3), ENV).look
+    assert [link.params for link in look.chain] == [{}, {}, {"scale": 0.3}, {}]
+
+
+def test_ambiguous_bare_name_lists_the_qualified_ones() -> None:
+    with pytest.raises(ParamError, match=r"'scale' is ambiguous; use one of: zoom\.scale, "
+                                         r"stretch\.scale, zoom\.scale"):
+        resolve_param(TWO_SCALES, "scale")
+    with pytest.raises(ParamError, match="ambiguous"):
+        apply(State(look=TWO_SCALES), SetParam("scale", 0.1), ENV)
+
+
+@pytest.mark.parametrize("name", ["warp", "zoom.sigma", "5.scale", "blur.scale", "sobel.mode"])
+def test_unknown_names_list_every_valid_one(name: str) -> None:
+    with pytest.raises(UnknownNameError) as info:
+        resolve_param(TWO_SCALES, name)
+    assert info.value.valid == param_names(TWO_SCALES)
+
+
+def test_param_value_includes_defaults() -> None:
+    assert param_value(LOOK, "zoom.scale") == 0.1
+    assert param_value(LOOK, "sobel.gain") == get_transform("sobel").params["gain"].default
+    assert param_value(LOOK, "jitter") == DreamSettings().jitter
+
+
+def test_state_param_specs() -> None:
+    assert (SOURCE_MIX.lo, SOURCE_MIX.hi, EASE.lo, EASE.hi) == (0.0, 1.0, 0.0, 30.0)
