@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 
 from livedream.errors import ParamError
+from livedream.models import registry
 from livedream.params import parse_size
 
 
@@ -35,12 +36,11 @@ def model_argument(args: argparse.Namespace) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Print each layer name with its [B, C, H, W] output shape; mark the default layer."""
-    from livedream.models import registry
-
     name = model_argument(args)
     width, height = parse_size(args.size)
     if registry.is_prototxt(name) and args.weights is None:
         # Shapes need no trained weights: list a user's Caffe net straight from its prototxt.
+        # (Imported here: the Caffe importer is optional in a build, see registry._import_caffe.)
         from livedream.models.caffe import load_caffe
 
         model = load_caffe(name, None).to(args.device)
