@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from livedream.errors import LivedreamError, ParamError, PresetError, UnknownNameError
+from livedream.files import read_text
 from livedream.look import DREAM_PARAMS, ChainLink, DreamSettings, Look
 from livedream.params import Param
 from livedream.transforms.registry import get_transform, make_link
@@ -216,17 +217,9 @@ def parse_preset(data: dict[str, Any], path: Path | str = "<preset>") -> Preset:
 def load_preset(path: Path | str) -> Preset:
     """Read and validate one preset file; every problem is a PresetError naming the file."""
     path = Path(path)
+    text = read_text(path, "preset", PresetError, MAX_PRESET_BYTES)
     try:
-        with path.open("rb") as fh:
-            raw = fh.read(MAX_PRESET_BYTES + 1)
-    except OSError as exc:
-        raise PresetError(f"preset {str(path)!r}: cannot read: {exc.strerror or exc}") from None
-    if len(raw) > MAX_PRESET_BYTES:
-        raise PresetError(f"preset {str(path)!r}: larger than {MAX_PRESET_BYTES} bytes")
-    try:
-        data = tomllib.loads(raw.decode("utf-8"))
-    except UnicodeDecodeError as exc:
-        raise PresetError(f"preset {str(path)!r}: not UTF-8 text ({exc.reason})") from None
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise PresetError(f"preset {str(path)!r}: invalid TOML: {exc}") from None
     return parse_preset(data, path)
