@@ -44,7 +44,8 @@ def measure(ctx: BenchContext, size: tuple[int, int], trials: int) -> Result:
 
     from livedream.control.osc import OscControl
     from livedream.live.loop import RenderLoop
-    from livedream.state import CommandQueue, State
+    from livedream.command_queue import CommandQueue
+    from livedream.state import State
 
     look = load_look(ctx.preset)
     queue = CommandQueue()

@@ -31,7 +31,8 @@ def measure(ctx: BenchContext, size: tuple[int, int], out_dir: Path) -> Result:
     from livedream.live.headless import HeadlessDisplay
     from livedream.live.loop import RenderLoop
     from livedream.record import ThreadedRecorder, open_recorder, probe_video
-    from livedream.state import CommandQueue, State
+    from livedream.command_queue import CommandQueue
+    from livedream.state import State
 
     look = load_look(ctx.preset)
     model = ctx.model
