@@ -42,9 +42,9 @@ class _HookDisplay:
 def measure(ctx: BenchContext, size: tuple[int, int], trials: int) -> Result:
     from pythonosc.udp_client import SimpleUDPClient
 
+    from livedream.command_queue import CommandQueue
     from livedream.control.osc import OscControl
     from livedream.live.loop import RenderLoop
-    from livedream.command_queue import CommandQueue
     from livedream.state import State
 
     look = load_look(ctx.preset)
