@@ -1,5 +1,5 @@
 """The reducer `apply(state, command, env)`: every command kind, rejections that leave the state
-as it was, the flags, and how parameter names resolve (including ambiguity)."""
+as it was, and the flags. (How parameter names resolve: tests/test_paramnames.py.)"""
 
 from __future__ import annotations
 
@@ -7,14 +7,10 @@ from dataclasses import fields, replace
 
 import pytest
 
-from livedream.errors import LivedreamError, ParamError, UnknownNameError
-from livedream.look import DREAM_PARAMS, ChainLink, DreamSettings, Look
-from livedream.state import (
-    EASE,
+from livedream.commands import (
+    FLAG_FIELDS,
     FLAGS,
-    SOURCE_MIX,
     Command,
-    Env,
     LearnMidi,
     LoadPreset,
     QueryState,
@@ -29,16 +25,14 @@ from livedream.state import (
     SetParam,
     SetSourceMix,
     SetTransform,
-    State,
     StepLayer,
     StepPreset,
     ToggleTransform,
-    apply,
-    param_names,
-    param_value,
-    resolve_param,
+    flag_command,
 )
-from livedream.transforms.registry import get_transform
+from livedream.errors import LivedreamError, ParamError, UnknownNameError
+from livedream.look import DREAM_PARAMS, ChainLink, Look
+from livedream.state import Env, State, apply
 
 LAYERS = ("conv1", "conv2", "conv3")
 LOOK = Look(layers=("conv1",), chain=(ChainLink("zoom", {"scale": 0.1}), ChainLink("sobel")))
@@ -103,8 +97,10 @@ def test_model() -> None:
 
 def test_flags_are_the_boolean_fields_of_the_state() -> None:
     booleans = {f.name for f in fields(State) if f.type == "bool"} - {"quit"}
-    assert set(FLAGS) == booleans
-    for flag in FLAGS:
+    assert set(FLAG_FIELDS) == booleans == set(FLAGS.values())
+    assert flag_command("pause") == SetFlag("paused") and flag_command("record", True) == SetFlag(
+        "recording", True)
+    for flag in FLAG_FIELDS:
         before = getattr(STATE, flag)
         toggled = apply(STATE, SetFlag(flag), ENV)
         assert getattr(toggled, flag) is (not before)
@@ -166,50 +162,3 @@ def test_stepping_through_nothing_is_an_error() -> None:
         apply(STATE, StepLayer(1), Env())
     with pytest.raises(ParamError, match="nothing to step through"):
         apply(STATE, StepPreset(1), Env())
-
-
-# --- parameter names -----------------------------------------------------------------------
-TWO_SCALES = Look(chain=(ChainLink("zoom"), ChainLink("stretch"), ChainLink("zoom"),
-                         ChainLink("blur")))
-
-
-def test_param_names_are_dream_params_then_transform_params() -> None:
-    names = param_names(LOOK)
-    assert names[: len(DREAM_PARAMS)] == list(DREAM_PARAMS)
-    assert names[len(DREAM_PARAMS):] == ["zoom.scale", "sobel.mode", "sobel.gain"]
-
-
-def test_resolution_rules() -> None:
-    spec = get_transform("zoom").params["scale"]
-    assert resolve_param(TWO_SCALES, "octaves") == (None, "octaves", DREAM_PARAMS["octaves"])
-    assert resolve_param(TWO_SCALES, "zoom.scale") == (0, "scale", spec)  # the first zoom
-    assert resolve_param(TWO_SCALES, "2.scale") == (2, "scale", spec)  # by chain position
-    assert resolve_param(TWO_SCALES, "stretch.axis")[:2] == (1, "axis")
-    assert resolve_param(TWO_SCALES, "sigma")[:2] == (3, "sigma")  # bare and unique
-    look = apply(State(look=TWO_SCALES), SetParam("2.scale", 0.3), ENV).look
-    assert [link.params for link in look.chain] == [{}, {}, {"scale": 0.3}, {}]
-
-
-def test_ambiguous_bare_name_lists_the_qualified_ones() -> None:
-    with pytest.raises(ParamError, match=r"'scale' is ambiguous; use one of: zoom\.scale, "
-                                         r"stretch\.scale, zoom\.scale"):
-        resolve_param(TWO_SCALES, "scale")
-    with pytest.raises(ParamError, match="ambiguous"):
-        apply(State(look=TWO_SCALES), SetParam("scale", 0.1), ENV)
-
-
-@pytest.mark.parametrize("name", ["warp", "zoom.sigma", "5.scale", "blur.scale", "sobel.mode"])
-def test_unknown_names_list_every_valid_one(name: str) -> None:
-    with pytest.raises(UnknownNameError) as info:
-        resolve_param(TWO_SCALES, name)
-    assert info.value.valid == param_names(TWO_SCALES)
-
-
-def test_param_value_includes_defaults() -> None:
-    assert param_value(LOOK, "zoom.scale") == 0.1
-    assert param_value(LOOK, "sobel.gain") == get_transform("sobel").params["gain"].default
-    assert param_value(LOOK, "jitter") == DreamSettings().jitter
-
-
-def test_state_param_specs() -> None:
-    assert (SOURCE_MIX.lo, SOURCE_MIX.hi, EASE.lo, EASE.hi) == (0.0, 1.0, 0.0, 30.0)
