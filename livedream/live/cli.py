@@ -60,6 +60,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add("--osc-host", default="127.0.0.1", help="OSC bind address (0.0.0.0 opens it to the LAN)")
     add("--osc-port", type=int, default=9000, help="OSC UDP port (0 = no OSC)")
     add("--osc-allow", nargs="+", metavar="IP", help="only accept OSC from these addresses")
+    add("--oscquery-port", type=int, default=None, metavar="N",
+        help="OSCQuery (HTTP) port on the OSC host, so VDMX, Chataigne and other OSCQuery "
+        "clients find every address with its range and value (default: OSC port + 1; 0 = off)")
     add("--midi-in", metavar="NAME", help="MIDI input port (name, prefix or index)")
     add("--midi-out", metavar="NAME", help="MIDI output port for LED/fader echo")
     add("--midi-map", metavar="FILE", help="MIDI mapping TOML")
@@ -198,6 +201,7 @@ def run(args: argparse.Namespace) -> int:
     if args.record_fps <= 0:
         raise ParamError(f"--record-fps must be > 0, got {args.record_fps}")
     _check_record_targets(args)
+    oscquery_port = _oscquery_port(args)
     state, seed = _initial_state(args)
     autocast = AUTOCAST_DTYPES[args.autocast]
     dream_fn = partial(dream_step, autocast=autocast) if autocast is not None else dream_step
@@ -234,6 +238,8 @@ def run(args: argparse.Namespace) -> int:
                           device=device, presets=_presets(), seed=seed, observers=observers,
                           dream_fn=dream_fn)
         stack.callback(loop.close)  # finalise the recording whatever happens
+        if oscquery_port is not None:
+            _serve_oscquery(args, oscquery_port, osc.address[1], loop, stack)
 
         def on_signal(signum: int, _frame: Any) -> None:
             log.info("%s: stopping and finalising the recording", signal.Signals(signum).name)
@@ -258,6 +264,33 @@ def run(args: argparse.Namespace) -> int:
           f"{stats.recorded} recorded, {stats.dropped} dropped, {stats.rejected} commands "
           f"rejected, {stats.reseeds} re-seeds", file=sys.stderr)
     return 0
+
+
+def _oscquery_port(args: argparse.Namespace) -> int | None:
+    """The OSCQuery port: --oscquery-port, else the OSC port + 1; None when off (or no OSC)."""
+    if not args.osc_port or args.oscquery_port == 0:
+        return None
+    port = args.osc_port + 1 if args.oscquery_port is None else args.oscquery_port
+    if not 0 < port <= 65535:
+        given = f"{port}" if args.oscquery_port is not None else f"OSC port + 1 = {port}"
+        raise ParamError(f"--oscquery-port must be 0..65535, got {given}")
+    return port
+
+
+def _serve_oscquery(args: argparse.Namespace, port: int, osc_port: int, loop: Any,
+                    stack: ExitStack) -> None:
+    """Describe the show over OSCQuery; a taken default port only warns (the show goes on)."""
+    from livedream.control.oscquery_http import OscQueryServer
+
+    try:
+        server = OscQueryServer(lambda: loop.state, osc_port, args.osc_host, port,
+                                env=lambda: loop.env)
+    except LivedreamError as exc:
+        if args.oscquery_port is not None:
+            raise
+        log.warning("no OSCQuery: %s", exc)
+        return
+    stack.callback(server.close)
 
 
 def _open_midi(args: argparse.Namespace, queue: Any, stack: ExitStack) -> MidiControl:
