@@ -142,6 +142,10 @@ def test_bad_requests_get_4xx_and_the_server_keeps_serving(server) -> None:
         assert 400 <= code < 500, (request[:40], code)
         assert get(server, "/livedream/ease?VALUE") == (200, {"VALUE": [0.0]})
     assert status_of(raw(server, b"FOO / HTTP/1.0\r\n\r\n")) == 405
+    # a target without its leading slash (as JUCE, so Chataigne, may send it) is the root
+    answer = raw(server, b"GET ?HOST_INFO HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert status_of(answer) == 200 and json.loads(answer.split(b"\r\n\r\n", 1)[1])[
+        "OSC_PORT"] == 9000
 
 
 def test_a_slowloris_is_cut_off_and_others_are_served_meanwhile(server) -> None:
