@@ -63,6 +63,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add("--oscquery-port", type=int, default=None, metavar="N",
         help="OSCQuery (HTTP) port on the OSC host, so VDMX, Chataigne and other OSCQuery "
         "clients find every address with its range and value (default: OSC port + 1; 0 = off)")
+    add("--oscquery-zeroconf", action="store_true",
+        help="announce the show over zeroconf/Bonjour (_oscjson._tcp, _osc._udp) so OSCQuery "
+        "clients list it; multicasts on the OSC host's networks (needs livedream[zeroconf])")
     add("--midi-in", metavar="NAME", help="MIDI input port (name, prefix or index)")
     add("--midi-out", metavar="NAME", help="MIDI output port for LED/fader echo")
     add("--midi-map", metavar="FILE", help="MIDI mapping TOML")
@@ -291,6 +294,11 @@ def _serve_oscquery(args: argparse.Namespace, port: int, osc_port: int, loop: An
         log.warning("no OSCQuery: %s", exc)
         return
     stack.callback(server.close)
+    if args.oscquery_zeroconf:
+        from livedream.control.oscquery_zeroconf import Announcement
+
+        announcement = Announcement(server.port, osc_port, args.osc_host)
+        stack.callback(announcement.close)
 
 
 def _open_midi(args: argparse.Namespace, queue: Any, stack: ExitStack) -> MidiControl:

@@ -15,6 +15,7 @@ from argparse import Namespace
 import pytest
 
 from livedream.cli import build_parser, main
+from livedream.control import oscquery_zeroconf
 from livedream.control.osc import build_message
 from livedream.errors import ParamError
 from livedream.live.cli import _oscquery_port
@@ -50,8 +51,22 @@ def _get(port: int, target: str) -> object:
         return json.loads(response.read())
 
 
+class FakeAnnouncement:
+    """Stands in for the zeroconf announcement (which would multicast): records its use."""
+
+    made: list[tuple] = []
+
+    def __init__(self, *args: object) -> None:
+        self.made.append(("made", *args))
+
+    def close(self) -> None:
+        self.made.append(("closed",))
+
+
 def test_run_serves_the_live_namespace(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(registry, "load_model", tiny_load_model)
+    monkeypatch.setattr(oscquery_zeroconf, "Announcement", FakeAnnouncement)
+    FakeAnnouncement.made = []
     osc_port, http_port = free_udp_port(), free_tcp_port()
     seen: dict[str, object] = {}
 
@@ -90,6 +105,18 @@ def test_run_serves_the_live_namespace(monkeypatch: pytest.MonkeyPatch) -> None:
     assert seen["step"] == {"VALUE": [3.0]}
     with pytest.raises(urllib.error.URLError):  # closed with the show
         _get(http_port, "/?HOST_INFO")
+    assert FakeAnnouncement.made == []  # zeroconf is off unless asked for
+
+
+def test_zeroconf_announces_the_served_ports_when_asked(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(registry, "load_model", tiny_load_model)
+    monkeypatch.setattr(oscquery_zeroconf, "Announcement", FakeAnnouncement)
+    FakeAnnouncement.made = []
+    osc_port, http_port = free_udp_port(), free_tcp_port()
+    assert main(["run", "--headless", "--device", "cpu", "--size", "64x48", "--layer", "conv2",
+                 "--frames", "1", "--osc-port", str(osc_port), "--oscquery-port",
+                 str(http_port), "--oscquery-zeroconf"]) == 0
+    assert FakeAnnouncement.made == [("made", http_port, osc_port, "127.0.0.1"), ("closed",)]
 
 
 def _udp_free(port: int) -> bool:
