@@ -5,12 +5,12 @@ tree of the OSC methods a show accepts: FULL_PATH, TYPE (OSC type tags), RANGE, 
 DESCRIPTION, CLIPMODE, with CONTENTS for containers; `?HOST_INFO` says where to send the OSC.
 
 The tree is built fresh from a `State` snapshot for every request, so it always lists the
-parameters of the current look and their current values:
-- the fixed addresses come from `livedream.control.osc.ADDRESSES` (one row per address, its
-  argument spec and meaning); the templated rows (`<name>`) are expanded per look;
-- current values come from `dump_messages` (what `/livedream/state` replies over OSC), so
-  OSCQuery's VALUE and the OSC echo are one definition;
-- parameter nodes get RANGE/TYPE from their `Param` (found by the name `decode` resolves).
+parameters of the current look and their current values. Everything comes from the OSC address
+table `livedream.control.osc.ROUTES`: a route's doc is the DESCRIPTION, its `types` the TYPE,
+its `value` the VALUE; triggers (`[x]`) are TYPE `N`; the pattern routes are expanded per look
+(`param_paths`: every parameter, normalised and `/raw`, with RANGE from its `Param`; one
+`toggle/<transform>` per chain link). Only ranges of the fixed addresses (model layers, presets,
+transforms, source mix, ease) are added here.
 
 `answer(nodes, path, query, host)` is the pure request logic (status code and JSON) that the HTTP
 server in `livedream.control.oscquery_http` calls.
@@ -18,14 +18,16 @@ server in `livedream.control.oscquery_http` calls.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from livedream.control.osc import ADDRESSES, PREFIX, decode, dump_messages
+from livedream.control.osc import PREFIX, ROUTES, Route
+from livedream.control.osc.addresses import dump_messages, param_paths
 from livedream.errors import LivedreamError
+from livedream.paramnames import resolve_param
 from livedream.params import Param, Value
-from livedream.state import EASE, SOURCE_MIX, Env, SetParam, State, resolve_param
+from livedream.state import EASE, SOURCE_MIX, Env, State
 from livedream.transforms import transform_names
 
 ACCESS_NONE, ACCESS_READ, ACCESS_WRITE, ACCESS_READ_WRITE = 0, 1, 2, 3
@@ -34,15 +36,20 @@ ATTRIBUTES = ("FULL_PATH", "CONTENTS", "TYPE", "ACCESS", "VALUE", "RANGE", "DESC
               "CLIPMODE")
 HOST_INFO = "HOST_INFO"
 TRIGGER = "N"  # no value: clients (Chataigne, VDMX) show a button that sends the bare address
+TRIGGER_ARGS = ("[x]", "")  # a route with these arguments fires; it has no value to set
 
-#: OSCQuery TYPE for each argument spec of the address table; None: expanded per look.
-_TYPE_OF_ARGS: dict[str, str | None] = {
-    "s": "s", "s...": "s", "s [s]": "s", "f": "f", "[i]": "T", "[x]": TRIGGER, "": TRIGGER,
-    "f|i|s|T|F": None,
+#: TYPE of routes that take a value but have none to read back (write-only).
+_TYPE_OF_ARGS = {"s": "s", "s...": "s", "f": "f"}
+_NUMBERS: dict[str, Param] = {"source/mix": SOURCE_MIX, "ease": EASE}
+_CHOICES: dict[str, Callable[[Env], Sequence[str]]] = {
+    "layer": lambda env: env.layer_names,
+    "layers": lambda env: env.layer_names,
+    "preset": lambda env: list(env.presets),
+    "transform": lambda env: transform_names(),
+    "chain": lambda env: transform_names(),
+    "toggle": lambda env: transform_names(),
 }
-_VARARGS = ("...",)  # several values accepted; the current value does not fit one TYPE: write-only
-_NUMBERS: dict[str, Param] = {f"{PREFIX}/source/mix": SOURCE_MIX, f"{PREFIX}/ease": EASE}
-_HIDDEN = (f"{PREFIX}/quit",)  # refused unless the show enables it; not advertised
+_HIDDEN = ("quit",)  # refused unless the show enables it: not advertised
 
 
 @dataclass(frozen=True)
@@ -91,7 +98,7 @@ def _tag(spec: Param) -> str:
 
 
 def _json(tag: str, value: Value) -> Any:
-    """A value as JSON for its type tag (the echo sends bools as 0/1; OSCQuery's T wants true)."""
+    """A value as JSON for its type tag (bools are echoed as 0/1 over OSC; T wants true)."""
     if tag in "TF":
         return bool(value)
     if tag == "f":
@@ -101,73 +108,65 @@ def _json(tag: str, value: Value) -> Any:
     return str(value)
 
 
-def _param_entries(state: State, address: str, values: Sequence[Any]) -> list[Entry]:
-    """The node of one `/livedream/param/...` address of the dump (normalised or raw)."""
-    command = decode(address, values)
-    assert isinstance(command, SetParam)
-    _, _, spec = resolve_param(state.look, command.name)
-    doc = spec.doc or command.name
-    if command.normalized:
-        return [Entry(address, "f", ACCESS_READ_WRITE, f"{command.name}: {doc} (0..1 onto "
-                      f"{spec.describe()})", ({"MIN": 0.0, "MAX": 1.0},), ("both",),
-                      (float(values[0]),))]
-    tag = _tag(spec)
-    described = _range(spec)
-    return [Entry(address, tag, ACCESS_READ_WRITE, f"{command.name}: {doc} ({spec.describe()})",
-                  (described,) if described else (), ("none",) if tag in "if" else (),
-                  (_json(tag, values[0]),))]
-
-
-def _expanded(state: State, dump: Mapping[str, list[Any]]) -> list[Entry]:
-    """The per-look nodes: every parameter (normalised and /raw) and every /toggle/<link>."""
+def _params(state: State, dump: Mapping[str, list[Any]]) -> list[Entry]:
+    """Every parameter of the state: `/livedream/param/<path>` (0..1) and its `/raw` child."""
     out: list[Entry] = []
-    for address, values in dump.items():
-        if address.startswith(f"{PREFIX}/param/"):
-            out += _param_entries(state, address, values)
-        elif address.startswith(f"{PREFIX}/toggle/"):
-            name = address.rpartition("/")[2]
-            out.append(Entry(address, TRIGGER, ACCESS_WRITE, f"enable/disable {name} (trigger)"))
+    for name, path in param_paths(state):
+        _, _, spec = resolve_param(state.look, name)
+        address = f"{PREFIX}/param/{path}"
+        doc = spec.doc or name
+        out.append(Entry(address, "f", ACCESS_READ_WRITE, f"{name}: {doc} (0..1 onto "
+                         f"{spec.describe()})", ({"MIN": 0.0, "MAX": 1.0},), ("both",),
+                         (float(dump[address][0]),)))
+        tag, bounds, raw = _tag(spec), _range(spec), dump[address + "/raw"][0]
+        out.append(Entry(address + "/raw", tag, ACCESS_READ_WRITE,
+                         f"{name}: {doc} ({spec.describe()})", (bounds,) if bounds else (),
+                         ("none",) if tag in "if" else (), (_json(tag, raw),)))
     return out
 
 
-def _choices(address: str, env: Env) -> list[str] | None:
-    if address in (f"{PREFIX}/layer", f"{PREFIX}/layers"):
-        return list(env.layer_names) or None
-    if address in (f"{PREFIX}/transform", f"{PREFIX}/chain", f"{PREFIX}/toggle"):
-        return transform_names()
-    if address == f"{PREFIX}/preset":
-        return list(env.presets) or None
-    return None
+def _toggles(state: State, route: Route) -> list[Entry]:
+    """One trigger per chain link for `toggle/<transform>`."""
+    names = dict.fromkeys(link.name for link in state.look.chain)
+    return [Entry(f"{PREFIX}/{route.prefix}{name}", TRIGGER, ACCESS_WRITE,
+                  f"{route.doc}: {name}") for name in names]
 
 
-def _fixed(address: str, args: str, doc: str, dump: Mapping[str, list[Any]],
-           env: Env) -> Entry:
-    """The node of one non-templated row of the address table."""
-    tag = _TYPE_OF_ARGS[args]
-    assert tag is not None
-    if tag == TRIGGER:
-        return Entry(address, TRIGGER, ACCESS_WRITE, doc)
-    choices = _choices(address, env)
-    ranges: tuple[dict[str, Any], ...] = ({"VALS": choices},) if choices else ()
+def _fixed(route: Route, state: State, env: Env) -> Entry:
+    """The node of one fixed address of the table."""
+    if route.args in TRIGGER_ARGS:
+        return Entry(route.address, TRIGGER, ACCESS_WRITE, route.doc)
+    tag = route.types or _TYPE_OF_ARGS[route.args]
+    ranges: tuple[dict[str, Any], ...] = ()
     clip: tuple[str, ...] = ()
-    if address in _NUMBERS:
-        ranges, clip = (_range(_NUMBERS[address]),), ("none",)
-    current = dump.get(address)
-    if current is None or args.endswith(_VARARGS):
-        return Entry(address, tag, ACCESS_WRITE, doc, ranges, clip)
-    return Entry(address, tag, ACCESS_READ_WRITE, doc, ranges, clip, (_json(tag, current[0]),))
+    if route.path in _CHOICES and (choices := list(_CHOICES[route.path](env))):
+        ranges = ({"VALS": choices},)
+    elif route.path in _NUMBERS:
+        ranges, clip = (_range(_NUMBERS[route.path]),), ("none",)
+    elif route.args == "[i]":  # a switch: 0 or 1
+        ranges = ({"MIN": 0, "MAX": 1},)
+    if route.value is None or route.args.endswith("..."):  # no value, or one of any length
+        return Entry(route.address, tag, ACCESS_WRITE, route.doc, ranges, clip)
+    value = route.value(state)[:len(tag)]  # /model's value may add the weights file
+    return Entry(route.address, tag, ACCESS_READ_WRITE, route.doc, ranges, clip,
+                 tuple(_json(t, v) for t, v in zip(tag, value, strict=True)))
 
 
 def entries(state: State, env: Env | None = None) -> list[Entry]:
-    """Every OSC method of the show in its current state (fixed addresses, then per-look ones)."""
+    """Every OSC method of the show in its current state, in the table's order."""
     env = env or Env()
     dump = dict(dump_messages(state))
     out: list[Entry] = []
-    for address, args, doc in ADDRESSES:
-        if "<" in address or address in _HIDDEN:
+    for route in ROUTES:
+        if route.path in _HIDDEN:
             continue
-        out.append(_fixed(address, args, doc, dump, env))
-    return out + _expanded(state, dump)
+        if route.path == "param/<name>":
+            out += _params(state, dump)
+        elif route.path == "toggle/<transform>":
+            out += _toggles(state, route)
+        elif route.prefix is None:
+            out.append(_fixed(route, state, env))
+    return out
 
 
 def namespace(items: Sequence[Entry]) -> dict[str, dict[str, Any]]:

@@ -7,6 +7,7 @@ from dataclasses import replace
 
 import pytest
 
+from livedream.commands import SetFlag, SetParam
 from livedream.control.osc import ADDRESSES, decode
 from livedream.control.oscquery import (
     ACCESS_READ,
@@ -20,7 +21,8 @@ from livedream.control.oscquery import (
     namespace,
 )
 from livedream.look import ChainLink, Look
-from livedream.state import SetFlag, SetParam, apply, param_names, param_value, resolve_param
+from livedream.paramnames import param_names, param_value, resolve_param
+from livedream.state import apply
 from livedream.transforms import transform_names
 from tests.control import ENV, LAYERS, PRESETS, initial_state
 
@@ -88,8 +90,9 @@ def test_the_namespace_follows_the_look_and_its_values() -> None:
     assert after["/livedream/param/zoom/scale/raw"]["VALUE"] == [0.2]
     assert after["/livedream/param/step_size"]["VALUE"] == [1.0]
     assert after["/livedream/param/step_size/raw"]["VALUE"] == [20.0]
-    assert before["/livedream/pause"]["VALUE"] == [False]
-    assert after["/livedream/pause"]["VALUE"] == [True]
+    assert before["/livedream/pause"]["VALUE"] == [0]
+    assert after["/livedream/pause"]["VALUE"] == [1]
+    assert after["/livedream/pause"]["RANGE"] == [{"MIN": 0, "MAX": 1}]
     # a preset with other transforms: their parameters appear, the old ones are gone
     calm = nodes_of(replace(state, look=PRESETS["calm"], preset="calm"))
     assert calm["/livedream/param/blur/sigma/raw"]["VALUE"] == [2.0]

@@ -11,10 +11,10 @@ import urllib.request
 
 import pytest
 
+from livedream.command_queue import CommandQueue
 from livedream.control.osc import OscControl, build_message
 from livedream.control.oscquery_http import MAX_REQUEST, OscQueryServer
 from livedream.errors import LivedreamError
-from livedream.state import CommandQueue
 from tests.control import ENV, initial_state, run_frame
 
 
@@ -87,7 +87,7 @@ def test_value_changed_over_osc_shows_in_the_next_get(show: Show, server) -> Non
     assert status == 200 and node["VALUE"] == [1.0] and node["RANGE"] == [{"MIN": 0.0,
                                                                           "MAX": 1.0}]
     assert node["CONTENTS"]["raw"]["VALUE"] == [20.0]
-    assert get(server, "/livedream/pause?VALUE") == (200, {"VALUE": [True]})
+    assert get(server, "/livedream/pause?VALUE") == (200, {"VALUE": [1]})
 
 
 def test_the_whole_namespace_lists_every_parameter(show: Show, server) -> None:

@@ -75,7 +75,10 @@ def test_run_serves_the_live_namespace(monkeypatch: pytest.MonkeyPatch) -> None:
         while "host" not in seen and time.monotonic() < deadline:
             try:
                 seen["host"] = _get(http_port, "/?HOST_INFO")
-            except (urllib.error.URLError, ConnectionError):
+            except urllib.error.HTTPError as exc:  # an answer, but not the expected one
+                seen["host"] = exc.code
+                return
+            except (urllib.error.URLError, ConnectionError):  # not listening yet
                 time.sleep(0.05)
         seen["layer"] = _get(http_port, "/livedream/layer")
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sender:
@@ -93,7 +96,7 @@ def test_run_serves_the_live_namespace(monkeypatch: pytest.MonkeyPatch) -> None:
     thread.start()
     code = main(["run", "--headless", "--device", "cpu", "--size", "64x48", "--layer", "conv2",
                  "--osc-port", str(osc_port), "--oscquery-port", str(http_port),
-                 "--seconds", "90"])
+                 "--seconds", "30"])
     thread.join(10)
     assert code == 0
     host = seen["host"]
