@@ -134,7 +134,7 @@ def test_choices_come_from_the_model_the_presets_and_the_registry() -> None:
 def _samples(node: dict) -> list[list]:
     """Messages a client would send from the node's TYPE and RANGE (each end of a range)."""
     if node["TYPE"] == TRIGGER:
-        return [[]]
+        return [[], [None]]  # the bare address, or a nil (N) / impulse (I) argument
     (tag,) = node["TYPE"]
     bounds = node.get("RANGE", [{}])[0]
     if "VALS" in bounds:
