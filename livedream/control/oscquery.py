@@ -19,7 +19,7 @@ server in `livedream.control.oscquery_http` calls.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from livedream.control.osc import PREFIX, ROUTES, Route
@@ -37,6 +37,7 @@ ATTRIBUTES = ("FULL_PATH", "CONTENTS", "TYPE", "ACCESS", "VALUE", "RANGE", "DESC
 HOST_INFO = "HOST_INFO"
 TRIGGER = "N"  # no value: clients (Chataigne, VDMX) show a button that sends the bare address
 TRIGGER_ARGS = ("[x]", "")  # a route with these arguments fires; it has no value to set
+WILDCARDS = ("", "0.0.0.0", "::")  # hosts that mean every interface
 
 #: TYPE of routes that take a value but have none to read back (write-only).
 _TYPE_OF_ARGS = {"s": "s", "s...": "s", "f": "f"}
@@ -62,7 +63,7 @@ class Entry:
     description: str = ""
     range: tuple[dict[str, Any], ...] = ()
     clipmode: tuple[str, ...] = ()
-    value: tuple[Any, ...] = field(default=())
+    value: tuple[Any, ...] = ()
 
     def attributes(self) -> dict[str, Any]:
         """The node's JSON attributes (VALUE only where readable, RANGE/CLIPMODE where known)."""
@@ -197,7 +198,7 @@ def host_info(osc_host: str, osc_port: int, name: str = "livedream") -> dict[str
                        "TAGS": False, "UNIT": False, "CRITICAL": False, "LISTEN": False,
                        "PATH_CHANGED": False},
     }
-    if osc_host not in ("", "0.0.0.0", "::"):
+    if osc_host not in WILDCARDS:
         info["OSC_IP"] = osc_host
     return info
 
