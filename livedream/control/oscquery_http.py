@@ -127,7 +127,8 @@ class _Handler(BaseHTTPRequestHandler):
         if self.request_version == "HTTP/0.9":  # garbage parsed as 0.9: still say the status
             self.request_version = "HTTP/1.0"
         self.server.limited.log(f"HTTP {code}", f"{self.client_address[0]}: {message} "
-                                f"({getattr(self, 'requestline', '')[:80]!r})")
+                                f"({getattr(self, 'requestline', '')[:80]!r})",
+                                logging.INFO if code == 404 else None)  # 404: a browsing client
         try:
             super().send_error(code, message, explain)
         except OSError:

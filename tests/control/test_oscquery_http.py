@@ -142,6 +142,8 @@ def test_bad_requests_get_4xx_and_the_server_keeps_serving(server) -> None:
         assert 400 <= code < 500, (request[:40], code)
         assert get(server, "/livedream/ease?VALUE") == (200, {"VALUE": [0.0]})
     assert status_of(raw(server, b"FOO / HTTP/1.0\r\n\r\n")) == 405
+    head = raw(server, b"HEAD /livedream/ease HTTP/1.0\r\n\r\n")
+    assert status_of(head) == 200 and head.endswith(b"\r\n\r\n")  # headers, no body
     # a target without its leading slash (as JUCE, so Chataigne, may send it) is the root
     answer = raw(server, b"GET ?HOST_INFO HTTP/1.1\r\nHost: x\r\n\r\n")
     assert status_of(answer) == 200 and json.loads(answer.split(b"\r\n\r\n", 1)[1])[

@@ -40,8 +40,8 @@ print(json.dumps(out))
 
 
 def _in_private_netns(code: str) -> subprocess.CompletedProcess[str]:
-    if shutil.which("unshare") is None:
-        pytest.skip("unshare is not installed")
+    if shutil.which("unshare") is None or shutil.which("ip") is None:
+        pytest.skip("unshare or ip (iproute2) is not installed")
     probe = subprocess.run(["unshare", "-n", "true"], capture_output=True)
     if probe.returncode != 0:
         pytest.skip(f"no private network namespace here: {probe.stderr.decode()[:200]}")
