@@ -24,6 +24,7 @@ from typing import Any
 
 from livedream.control.osc import PREFIX, ROUTES, Route
 from livedream.control.osc.addresses import dump_messages, param_paths
+from livedream.control.oscquery_zeroconf import WILDCARDS
 from livedream.errors import LivedreamError
 from livedream.paramnames import resolve_param
 from livedream.params import Param, Value
@@ -37,7 +38,6 @@ ATTRIBUTES = ("FULL_PATH", "CONTENTS", "TYPE", "ACCESS", "VALUE", "RANGE", "DESC
 HOST_INFO = "HOST_INFO"
 TRIGGER = "N"  # no value: clients (Chataigne, VDMX) show a button that sends the bare address
 TRIGGER_ARGS = ("[x]", "")  # a route with these arguments fires; it has no value to set
-WILDCARDS = ("", "0.0.0.0", "::")  # hosts that mean every interface
 
 #: TYPE of routes that take a value but have none to read back (write-only).
 _TYPE_OF_ARGS = {"s": "s", "s...": "s", "f": "f"}

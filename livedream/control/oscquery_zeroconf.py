@@ -14,13 +14,13 @@ import socket
 import threading
 from typing import Any
 
-from livedream.control.oscquery import WILDCARDS
 from livedream.errors import LivedreamError
 
 log = logging.getLogger("livedream.zeroconf")
 
 OSCJSON = "_oscjson._tcp.local."
 OSC_UDP = "_osc._udp.local."
+WILDCARDS = ("", "0.0.0.0", "::")  # hosts that mean every interface (also for HOST_INFO)
 
 
 def _addresses(host: str) -> list[str]:
