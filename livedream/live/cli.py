@@ -245,6 +245,8 @@ def run(args: argparse.Namespace) -> int:
                           device=device, presets=_presets(), seed=seed, observers=observers,
                           autocast=autocast)
         stack.callback(loop.close)  # finalise the recording whatever happens
+        if not args.headless:
+            display.current_state = lambda: loop.dispatcher.state
         loop.dispatcher.start()  # echoes and the window follow a controller at once
         stack.callback(loop.dispatcher.close)
         if oscquery_port is not None:
