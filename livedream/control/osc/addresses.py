@@ -97,9 +97,10 @@ def plain_file(address: str, arg: Any, what: str) -> str:
 
 
 def trigger(address: str, args: Args, command: Command) -> Command | None:
-    """Trigger addresses fire with no argument or a non-zero one (button press), not on release."""
+    """Trigger addresses fire with no argument, a nil/impulse (`N`/`I`, what OSCQuery clients send
+    for TYPE `N`) or a non-zero one (button press), not on release (0)."""
     count(address, args, 0, 1)
-    return command if not args or truth(address, args[0]) else None
+    return command if not args or args[0] is None or truth(address, args[0]) else None
 
 
 def one_name(what: str, make: Callable[[str], Command]) -> Builder:
