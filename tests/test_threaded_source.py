@@ -10,9 +10,9 @@ import pytest
 import torch
 
 from livedream.errors import LivedreamError
+from livedream.flow.clip import MovingSquare, write_moving_video
 from livedream.sources import SourceError, StillSource
 from livedream.threaded_source import ThreadedSource, open_threaded
-from tests.flow.synthetic import MovingSquare, write_moving_video
 from tests.test_sources import COLOURS, write_video
 
 

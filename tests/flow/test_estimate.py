@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from livedream.errors import LivedreamError
+from livedream.flow.clip import MovingSquare, frame_rgb
 from livedream.flow.estimate import FlowEstimator, flow_grey, flow_size, flow_to_tensor
-from tests.flow.synthetic import MovingSquare, frame_rgb
 
 
 def test_backward_flow_of_a_square_moving_right() -> None:

@@ -15,11 +15,11 @@ import pytest
 import torch
 
 from livedream.dream import dream_step
+from livedream.flow.clip import MovingSquare, write_moving_video
 from livedream.flow.feedback import FlowFeedback
 from livedream.flow.params import FlowSettings
 from livedream.look import DreamSettings
 from livedream.threaded_source import ThreadedSource, open_threaded
-from tests.flow.synthetic import MovingSquare, write_moving_video
 from tests.tiny_model import TinyDreamModel
 
 CLIP = MovingSquare(size=(128, 96), side=32, x0=16, y0=32, step=3, frames=12)

@@ -1,13 +1,17 @@
-"""A synthetic test video: a textured square moving right by `step` px per frame on a still,
-softly textured background (written with OpenCV, mp4v)."""
+"""A synthetic clip: a textured square moving right by `step` px per frame on a still, softly
+textured background (written with OpenCV, mp4v). The tests' and the bench's moving input, and a
+video file to try `--flow` on without a camera: `python -m livedream.flow.clip moving.mp4`."""
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
 import numpy as np
+
+from livedream.errors import LivedreamError
 
 
 @dataclass(frozen=True)
@@ -42,17 +46,41 @@ def texture(side: int, seed: int = 0) -> np.ndarray:
 
 
 def frame_rgb(clip: MovingSquare, index: int) -> np.ndarray:
+    """Frame `index` of the clip (HxWx3 uint8 RGB); the square wraps around at the right edge."""
     rgb = background(clip.size).copy()
-    x, s = clip.x(index), clip.side
-    rgb[clip.y0 : clip.y0 + s, x : x + s] = texture(s)
+    x, s = clip.x(index) % clip.size[0], clip.side
+    columns = (np.arange(s) + x) % clip.size[0]
+    rgb[clip.y0 : clip.y0 + s, columns] = texture(s)
     return rgb
 
 
 def write_moving_video(path: Path, clip: MovingSquare = MovingSquare(), fps: float = 10) -> Path:
     """Write the clip to `path` (mp4v) and return the path."""
     writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, clip.size)
-    assert writer.isOpened(), "OpenCV cannot write mp4v here"
+    if not writer.isOpened():
+        raise LivedreamError(f"OpenCV cannot write an mp4v video to {str(path)!r}")
     for i in range(clip.frames):
         writer.write(cv2.cvtColor(frame_rgb(clip, i), cv2.COLOR_RGB2BGR))
     writer.release()
     return path
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m livedream.flow.clip OUT.mp4 [WxH]`: write a 10 s moving-square clip."""
+    from livedream.params import parse_size
+
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args or len(args) > 2:
+        print("usage: python -m livedream.flow.clip OUT.mp4 [WIDTHxHEIGHT]", file=sys.stderr)
+        return 2
+    size = parse_size(args[1], "size") if len(args) > 1 else (640, 360)
+    side = min(size) // 3 // 4 * 4
+    clip = MovingSquare(size=size, side=side, x0=0, y0=(size[1] - side) // 2, step=4,
+                        frames=300)
+    write_moving_video(Path(args[0]), clip, fps=30)
+    print(f"wrote {args[0]}: {clip.frames} frames at {size[0]}x{size[1]}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
