@@ -17,7 +17,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
@@ -235,3 +235,19 @@ def open_threaded(
     fps = source.fps() if source.loops and realtime else None
     return ThreadedSource(source.read_rgb, source.name, size, device, demand=demand, fps=fps,
                           flow=flow, flow_scale=flow_scale, on_close=source.close)
+
+
+def take_sample(source: Source | ThreadedSource, device: torch.device | str,
+                flow: bool = False, flow_scale: float = 0.5) -> SourceSample:
+    """One frame from any source for the render loop, as a `SourceSample` on `device`.
+
+    A `ThreadedSource` is (re)configured for flow and gives its latest frame and flow without
+    waiting; any other source's `read()` is one fresh frame without flow.
+    """
+    if isinstance(source, ThreadedSource):
+        source.configure(flow=flow, scale=flow_scale)
+        sample = source.latest()
+    else:
+        sample = SourceSample(frame=source.read(), flow=None, index=-1, fresh=True)
+    frame = sample.frame.to(device=device, dtype=torch.float32)
+    return sample if frame is sample.frame else replace(sample, frame=frame)

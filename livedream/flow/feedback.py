@@ -15,8 +15,9 @@ from __future__ import annotations
 from torch import Tensor
 
 from livedream.flow.gate import key_mask, masked_blend, motion_mask, source_weight
-from livedream.flow.params import FlowSettings
+from livedream.flow.params import FLOW_PARAMS, FlowSettings, field_name
 from livedream.flow.warp import warp_by_flow
+from livedream.state import State, setting
 from livedream.threaded_source import SourceSample
 
 
@@ -61,3 +62,10 @@ class FlowFeedback:
         if not masks and weight == 0:
             return buffer
         return masked_blend(buffer, sample.frame, weight)
+
+
+def flow_settings(state: State) -> FlowSettings:
+    """The show's flow settings: the `flow` / `gate` flags and the FLOW_PARAMS values."""
+    values = {name: setting(state, name) for name in FLOW_PARAMS}
+    return FlowSettings(flow=state.flow, gate=state.gate,
+                        **{field_name(name): value for name, value in values.items()})
