@@ -77,7 +77,11 @@ def main(argv: list[str] | None = None) -> int:
     side = min(size) // 3 // 4 * 4
     clip = MovingSquare(size=size, side=side, x0=0, y0=(size[1] - side) // 2, step=4,
                         frames=300)
-    write_moving_video(Path(args[0]), clip, fps=30)
+    try:
+        write_moving_video(Path(args[0]), clip, fps=30)
+    except LivedreamError as exc:
+        print(f"livedream: {exc}", file=sys.stderr)
+        return 1
     print(f"wrote {args[0]}: {clip.frames} frames at {size[0]}x{size[1]}")
     return 0
 

@@ -22,6 +22,6 @@ def test_flow_row_measures_cost_and_efficiency(tmp_path: Path) -> None:
     look = Look(layers=("relu2",), dream=DreamSettings(iterations=1), chain=(), name="tiny")
     eff = efficiency(ctx, (64, 48), tmp_path, look)
     e = eff.metrics
-    assert e["efficiency"] == e["flow_fps"] / e["bare_fps"]
+    assert e["efficiency"] == e["loop_fps"] / e["bare_fps"]
     assert e["ok"] == (e["efficiency"] >= e["target"])
     assert e["warped"] >= 1  # the flow pipeline really warped by a fresh flow field

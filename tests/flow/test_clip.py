@@ -33,3 +33,4 @@ def test_cli_writes_a_clip_and_rejects_bad_arguments(tmp_path: Path) -> None:
     assert capture.get(cv2.CAP_PROP_FRAME_COUNT) == 300
     capture.release()
     assert main([]) == 2
+    assert main([str(tmp_path / "no-such-dir" / "x.mp4")]) == 1  # a message, not a traceback
