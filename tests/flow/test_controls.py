@@ -43,3 +43,30 @@ def test_osc_drives_flow_and_gate() -> None:
     assert dump["/livedream/flow"] == [1] and dump["/livedream/gate"] == [1]
     assert dump["/livedream/param/flow/strength/raw"] == [pytest.approx(0.5)]
     assert dump["/livedream/param/source/key/raw"] == ["luma"]
+
+
+def test_midi_bytes_switch_flow_and_turn_its_strength() -> None:
+    from livedream.control.midi import MidiControl, MidiMap
+    from tests.control import PutLog
+
+    text = """
+[[cc]]
+control = 20
+param = "flow.strength"
+
+[[note]]
+note = 36
+command = "flow"
+
+[[note]]
+note = 37
+command = "gate"
+"""
+    queue = PutLog()
+    control = MidiControl(queue, MidiMap.loads(text, "flow.toml"))
+    control.feed(bytes([0x90, 36, 100, 0x90, 37, 100, 0xB0, 20, 127]))
+    state = initial_state()
+    for command in queue.take():
+        state = apply(state, command, ENV)
+    assert state.flow and state.gate
+    assert setting(state, "flow.strength") == pytest.approx(2.0)
