@@ -2,7 +2,9 @@
 
 Every source yields float32 RGB tensors [1, 3, H, W] in [0, 1] at the requested size (w, h).
 Pictures of another aspect ratio are scaled to cover the size and centre-cropped (never
-stretched). Files are decoded with Pillow (images) and OpenCV (video, webcam).
+stretched). Files are decoded with Pillow (images) and OpenCV (video, webcam). The live show
+reads captures on their own thread (`livedream.threaded_source`) and resizes on the device
+(`rgb_to_device`, `cover_resize`); `cover_geometry` is the one cover-and-crop rule for both.
 """
 
 from __future__ import annotations

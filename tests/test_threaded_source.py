@@ -38,7 +38,7 @@ class GatedReader:
 
 def test_render_thread_never_blocks_on_a_stuck_source() -> None:
     reader = GatedReader()
-    src = ThreadedSource(reader, "stuck", (8, 6), demand=False)
+    src = ThreadedSource(reader, "stuck", (8, 6), demand=False, fps=100)
     try:
         assert reader.entered.wait(5)  # the thread is now inside a read that does not return
         samples = [src.latest() for _ in range(5)]  # returns at once, with the last frame
@@ -107,3 +107,20 @@ def test_read_errors_surface_once_and_the_source_recovers() -> None:
 
     with pytest.raises(LivedreamError, match="no signal"):
         ThreadedSource(broken, "broken", None)
+
+
+def test_take_sample_serves_threaded_and_plain_sources() -> None:
+    from livedream.threaded_source import take_sample
+
+    still = open_threaded("generated", (16, 12))
+    sample = take_sample(still, "cpu", flow=True)
+    assert sample.fresh and sample.flow is None and sample.frame.shape == (1, 3, 12, 16)
+    reader = GatedReader()
+    src = ThreadedSource(reader, "gated", (8, 6), demand=False, fps=100)
+    try:
+        first = take_sample(src, "cpu", flow=True, flow_scale=0.25)
+        assert first.fresh and src.flow_on and src.flow_scale == 0.25  # configured per frame
+        assert not take_sample(src, "cpu").fresh and not src.flow_on
+    finally:
+        reader.release.set()
+        src.close()
