@@ -8,6 +8,7 @@ where that part of the scene is now, so dreamed features stick to what they grew
 
 from __future__ import annotations
 
+import functools
 import math
 
 import torch
@@ -38,10 +39,14 @@ def resize_flow(flow: Tensor, size: tuple[int, int]) -> Tensor:
     return out * scale.view(1, 2, 1, 1)
 
 
-def _base_grid(h: int, w: int, like: Tensor) -> tuple[Tensor, Tensor]:
-    ys = torch.arange(h, device=like.device, dtype=like.dtype).view(1, h, 1)
-    xs = torch.arange(w, device=like.device, dtype=like.dtype).view(1, 1, w)
-    return xs, ys
+@functools.lru_cache(maxsize=8)
+def _identity_grid(h: int, w: int, device: torch.device, dtype: torch.dtype) -> Tensor:
+    """grid_sample's identity grid [1, H, W, 2] (align_corners=True), cached per size."""
+    ys = torch.linspace(-1.0, 1.0, h, device=device, dtype=dtype) if h > 1 else torch.zeros(
+        1, device=device, dtype=dtype)
+    xs = torch.linspace(-1.0, 1.0, w, device=device, dtype=dtype) if w > 1 else torch.zeros(
+        1, device=device, dtype=dtype)
+    return torch.stack(torch.meshgrid(xs, ys, indexing="xy"), dim=-1).unsqueeze(0)
 
 
 def warp_by_flow(frame: Tensor, flow: Tensor, strength: float = 1.0) -> Tensor:
@@ -49,7 +54,8 @@ def warp_by_flow(frame: Tensor, flow: Tensor, strength: float = 1.0) -> Tensor:
 
     `frame` is [B, C, H, W]; `flow` is [1 or B, 2, h, w] (any resolution: it is resampled to
     H x W and its vectors rescaled). Returns a new frame on `frame`'s device and dtype, clamped to
-    [0, 1]. strength 0 returns `frame` unchanged.
+    [0, 1]. strength 0 returns `frame` unchanged. Few full-size ops (the flow is scaled to
+    grid_sample's units on its own, smaller grid): this runs every frame.
     """
     if isinstance(strength, bool) or not isinstance(strength, int | float) \
             or not math.isfinite(strength):
@@ -62,13 +68,16 @@ def warp_by_flow(frame: Tensor, flow: Tensor, strength: float = 1.0) -> Tensor:
     flow = check_flow(flow)
     if flow.shape[0] not in (1, b):
         raise ParamError(f"warp_by_flow: flow batch {flow.shape[0]} does not match frame batch {b}")
-    flow = resize_flow(flow.to(device=frame.device, dtype=frame.dtype), (h, w))
-    flow = torch.nan_to_num(flow, nan=0.0, posinf=0.0, neginf=0.0) * float(strength)
-    xs, ys = _base_grid(h, w, frame)
-    sx = xs + flow[:, 0]
-    sy = ys + flow[:, 1]
-    grid = torch.stack(
-        [2.0 * sx / max(w - 1, 1) - 1.0, 2.0 * sy / max(h - 1, 1) - 1.0], dim=-1
-    ).expand(b, -1, -1, -1)
-    out = F.grid_sample(frame, grid, mode="bilinear", padding_mode="border", align_corners=True)
+    flow = torch.nan_to_num(flow.to(device=frame.device, dtype=frame.dtype), nan=0.0,
+                            posinf=0.0, neginf=0.0)
+    fh, fw = flow.shape[-2:]
+    # pixels of the flow's grid -> pixels of the frame -> grid_sample's [-1, 1] units
+    units = torch.tensor([w / fw * 2.0 / max(w - 1, 1), h / fh * 2.0 / max(h - 1, 1)],
+                         device=frame.device, dtype=frame.dtype) * float(strength)
+    flow = flow * units.view(1, 2, 1, 1)
+    if (fh, fw) != (h, w):
+        flow = F.interpolate(flow, size=(h, w), mode="bilinear", align_corners=False)
+    grid = _identity_grid(h, w, frame.device, frame.dtype) + flow.permute(0, 2, 3, 1)
+    out = F.grid_sample(frame, grid.expand(b, -1, -1, -1), mode="bilinear",
+                        padding_mode="border", align_corners=True)
     return out.clamp(0.0, 1.0)
