@@ -20,7 +20,7 @@ from livedream.look import Look
 from livedream.sources import CaptureSource, open_source
 from livedream.state import State
 from livedream.threaded_source import ThreadedSource
-from tests.flow.test_feedback import CLIP, DREAM, SOURCE_MIX, dreamed_shifts
+from tests.flow.helpers import CLIP, DREAM, SOURCE_MIX, dreamed_shifts
 from tests.tiny_model import TinyDreamModel
 
 
