@@ -27,7 +27,7 @@ def video(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return write_moving_video(tmp_path_factory.mktemp("clip") / "moving.mp4", CLIP)
 
 
-def run_pipeline(video: Path, settings: FlowSettings, frames: int = 8
+def run_pipeline(video: Path, settings: FlowSettings, frames: int = 6
                  ) -> tuple[list[torch.Tensor], list[torch.Tensor], FlowFeedback]:
     """Dream `frames` frames on the clip; returns the buffers, the source frames, the feedback."""
     model = TinyDreamModel()

@@ -50,7 +50,7 @@ def run_loop(video: Path, flow: bool) -> list[torch.Tensor]:
         loop.submit(SetFlag("flow", True))  # over the command API, as OSC/MIDI would
     frames = []
     try:
-        for _ in range(8):
+        for _ in range(6):
             assert loop.tick()
             frames.append(loop.buffer)
     finally:
@@ -71,7 +71,7 @@ def clip_frames(video: Path, count: int) -> list[torch.Tensor]:
 
 
 def test_loop_warps_by_flow_only_when_the_flag_is_on(video: Path) -> None:
-    scenes = clip_frames(video, 9)[1:]  # tick i blends clip frame i + 1 (the seed took frame 0)
+    scenes = clip_frames(video, 7)[1:]  # tick i blends clip frame i + 1 (the seed took frame 0)
     with_flow = run_loop(video, flow=True)
     without = run_loop(video, flow=False)
     moving = dreamed_shifts(with_flow, scenes)
