@@ -117,18 +117,14 @@ class _Fanout:
 def _check_record_targets(args: argparse.Namespace) -> None:
     """Refuse an unusable --record path at startup: the loop only logs a failed start, and a VJ
     would find out after the set that nothing was recorded."""
-    from livedream.record import RECORD_SUFFIXES
+    from livedream.record import output_kind
 
     for flag, value in (("--record", args.record), ("--record-frames", args.record_frames)):
         if not value:
             continue
         path = Path(value)
-        suffix = path.suffix.lower()
-        if not suffix or path.is_dir():
+        if output_kind(path, f"{flag} {value}") == "frames":
             continue  # PNG frames: the directory is created
-        if suffix not in RECORD_SUFFIXES:
-            raise ParamError(f"{flag} {value}: unknown suffix {suffix!r}; valid: "
-                             f"{', '.join(RECORD_SUFFIXES)}, or a directory for PNG frames")
         if not path.parent.is_dir():
             raise ParamError(f"{flag} {value}: directory {path.parent} does not exist")
 
