@@ -8,9 +8,11 @@ One `RenderLoop.tick()` is one dream frame:
    (`RecordingControl`), model switch (`ModelSwitcher`, loaded off-thread while the show keeps
    dreaming on the old model), reset (re-seed), fullscreen, quit, and easing (`Easing`);
 2. unless paused: the look for this frame (eased, then every `look_filters` entry: modulators,
-   the frame-budget governor), one `Dreamer` call (octaves, guide, precision), the live source
-   blended in by `state.source_mix`, the transform chain, a degenerate-frame check (NaN/inf or
-   one flat colour: re-seed), then every output (`display.show`) and the recorder.
+   the frame-budget governor), the optical-flow warp of the buffer (`state.flow`, `FlowFeedback`),
+   one `Dreamer` call (octaves, guide, precision), the live source blended in by
+   `state.source_mix` (per pixel where the motion gate or key opens it), the transform chain, a
+   degenerate-frame check (NaN/inf or one flat colour: re-seed), then every output
+   (`display.show`) and the recorder.
 
 The frame stays a device tensor throughout; outputs and recorder are the only readbacks.
 Time comes from an injectable `Clock`, so tests run the loop with a fake clock.
@@ -22,8 +24,8 @@ import logging
 import math
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
-from typing import Any, Protocol
+from dataclasses import replace
+from typing import Any
 
 import torch
 from torch import Tensor
@@ -33,9 +35,13 @@ from livedream.commands import Command
 from livedream.control.ratelimit import RateLimitedLog
 from livedream.dream import Dreamer, DreamFn
 from livedream.errors import LivedreamError
+from livedream.flow.feedback import FlowFeedback, flow_settings
+from livedream.flow.params import FlowSettings
 from livedream.live.clock import Clock, RateMeter, SystemClock
 from livedream.live.dispatch import Dispatcher, StateObserver
+from livedream.live.display_base import Display, LoopStats
 from livedream.live.easing import Easing
+from livedream.live.health import degenerate_reason, fresh_frame
 from livedream.live.model_switch import (
     ModelKey,
     ModelLoader,
@@ -48,61 +54,13 @@ from livedream.look import Look
 from livedream.models.base import DreamModel
 from livedream.sources import Source, generated_image, load_image
 from livedream.state import Env, State
-from livedream.transforms.blend import blend
+from livedream.threaded_source import SourceSample, take_sample
 from livedream.transforms.registry import apply_chain
 
 log = logging.getLogger(__name__)
 
 #: (look, now) -> the look to dream with this frame (modulators, the frame-budget governor)
 LookFilter = Callable[[Look, float], Look]
-
-class Display(Protocol):
-    """Where frames go: `HeadlessDisplay`, the pyglet `WindowDisplay`, or any output."""
-
-    def show(self, frame: Tensor, state: State, stats: LoopStats | None = None) -> None: ...
-
-    def set_fullscreen(self, on: bool) -> None: ...
-
-    def display_fps(self) -> float | None: ...
-
-
-@dataclass(frozen=True)
-class LoopStats:
-    """A snapshot for the overlay, the bench and the tests."""
-
-    frames: int  # dream frames produced
-    dream_fps: float
-    display_fps: float | None  # None when the display shows each dream frame once (headless)
-    recording: bool
-    recorded: int  # frames handed to recorders
-    dropped: int  # frames recorders dropped (full queue)
-    applied: int  # commands applied
-    rejected: int  # commands rejected (logged, state kept)
-    reseeds: int  # degenerate frames recovered
-    errors: int  # dream-step exceptions survived
-    model: str
-    layers: tuple[str, ...]
-    chain: tuple[str, ...]
-    loading_model: str | None  # model being loaded off-thread, if any
-    coalesced: int = 0  # value commands superseded in the queue before they were applied
-    extra: Mapping[str, Any] | None = None  # what look filters report (e.g. the governor)
-
-
-def degenerate_reason(frame: Tensor, flat_tolerance: float = 1.0 / 255.0) -> str | None:
-    """Why `frame` cannot feed the loop any more ('non-finite', 'flat'), or None when it is fine.
-
-    Flat means every channel spans less than `flat_tolerance`: one colour, nothing to dream on.
-    """
-    finite = torch.isfinite(frame).all()
-    spread = (frame.amax(dim=(2, 3)) - frame.amin(dim=(2, 3))).amax()
-    # One readback for both numbers: each bool()/float() of a device tensor is a full sync.
-    finite_flag, spread_value = torch.stack((finite.float(), spread.float())).tolist()
-    if finite_flag != 1.0:
-        return "non-finite"
-    if not spread_value >= flat_tolerance:
-        return "flat"
-    return None
-
 
 class RenderLoop:
     """The live show's engine; see the module docstring for what one tick does."""
@@ -170,6 +128,7 @@ class RenderLoop:
         self.dispatcher.frame_reached = lambda: self._reach
         self.recording = RecordingControl(recorder_factory, self._limiter)
         self.easing = Easing()
+        self.flow = FlowFeedback()  # optical-flow warp and motion gate (livedream.flow)
         self.running = True
         self.frame_index = 0
         self._meter = RateMeter()
@@ -225,6 +184,7 @@ class RenderLoop:
             self._set_layers(tuple(new.look.layers))
         if new.reset_count != old.reset_count:
             self.buffer = self._seed_frame()
+            self.flow.reset()
             log.info("frame %d: buffer re-seeded (reset)", self.frame_index)
         if new.fullscreen != old.fullscreen:
             self.display.set_fullscreen(new.fullscreen)
@@ -298,16 +258,19 @@ class RenderLoop:
             return None
         return frame.to(device=self.device, dtype=torch.float32)
 
+    def _take_source(self, state: State, settings: FlowSettings) -> SourceSample | None:
+        """This frame's source sample (frame + flow), when the blend, flow or a key needs it."""
+        if self.source is None or not (state.source_mix > 0 or settings.active):
+            return None
+        try:
+            return take_sample(self.source, self.device, settings.needs_flow, settings.flow_scale)
+        except (LivedreamError, OSError, RuntimeError) as exc:
+            self._limiter.log("source", f"source read failed: {exc}", logging.WARNING)
+            return None
+
     def _seed_frame(self) -> Tensor:
         """A fresh buffer: the live source's frame, else the start image (noise if that is flat)."""
-        frame = self._read_source()
-        if frame is None or degenerate_reason(frame) is not None:
-            frame = self._start_image
-        if degenerate_reason(frame) is not None:
-            gen = torch.Generator().manual_seed(self.seed + 1)
-            noise = torch.rand(frame.shape, generator=gen).to(frame.device)
-            frame = (0.5 * torch.nan_to_num(frame, nan=0.5).clamp(0, 1) + 0.5 * noise)
-        return frame.clone()
+        return fresh_frame(self._read_source(), self._start_image, self.seed)
 
     def _frame_look(self, state: State) -> Look:
         now = self.clock.now()
@@ -317,8 +280,11 @@ class RenderLoop:
         return look
 
     def _dream_frame(self, state: State, look: Look) -> Tensor:
-        """One dream step + source blend + chain; the old buffer (re-chained) if the step fails."""
-        frame = self.buffer
+        """Flow warp + one dream step + (gated) source blend + chain; the old buffer (re-chained)
+        if the step fails."""
+        settings = flow_settings(state)
+        sample = self._take_source(state, settings)
+        frame = self.flow.warp(self.buffer, sample, settings)  # dreams move with the scene
         try:
             frame = self.dreamer(frame, look.dream)
         except Exception as exc:  # the show goes on: log (rate-limited) and skip the step
@@ -326,10 +292,8 @@ class RenderLoop:
             self._limiter.log(f"dream:{type(exc).__name__}",
                               f"frame {self.frame_index}: dream step failed: {exc!r}",
                               logging.ERROR)
-        if state.source_mix > 0:
-            source = self._read_source()
-            if source is not None:
-                frame = blend(frame, source, state.source_mix)
+        if sample is not None:
+            frame = self.flow.blend(frame, sample, settings, state.source_mix)
         try:
             frame = apply_chain(frame, look.chain, t=self.frame_index, seed=self.seed)
         except Exception as exc:
