@@ -48,8 +48,12 @@ AUTOCAST_ALIASES: dict[str, str] = {"off": "fp32", "bf16": "bf16", "fp16": "fp16
 AUTOCAST_DTYPES: dict[str, torch.dtype | None] = {
     alias: PRECISIONS[name] for alias, name in AUTOCAST_ALIASES.items()}
 
-#: /proc/cpuinfo flags of CPUs with native bf16 matrix arithmetic (Intel AMX, AVX512-BF16).
-BF16_CPU_FLAGS = frozenset({"amx_bf16", "avx512_bf16"})
+#: /proc/cpuinfo flags that make bf16 autocast faster than fp32 on any vendor (Intel AMX: 4.6x
+#: on VGG16, issue 9).
+BF16_CPU_FLAGS = frozenset({"amx_bf16"})
+#: ... and per vendor: AVX512-BF16 alone pays on AMD (1.8x on an EPYC, issue 9) but not on
+#: Intel (0.56-0.89x on an avx512_bf16 Xeon without AMX, bench/RESULTS.md row 10).
+VENDOR_BF16_FLAGS = {"AuthenticAMD": frozenset({"avx512_bf16"})}
 
 
 def cpu_flags(cpuinfo: Path = Path("/proc/cpuinfo")) -> frozenset[str]:
@@ -71,18 +75,31 @@ def cpu_flags(cpuinfo: Path = Path("/proc/cpuinfo")) -> frozenset[str]:
     return frozenset(flags)
 
 
+def cpu_vendor(cpuinfo: Path = Path("/proc/cpuinfo")) -> str:
+    """'GenuineIntel', 'AuthenticAMD', ... from /proc/cpuinfo ('' where it cannot be read)."""
+    try:
+        for line in cpuinfo.read_text().splitlines():
+            if line.startswith("vendor_id"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return ""
+
+
 def pick_precision(
     device: torch.device | str,
     requested: str = "auto",
     *,
     flags: Collection[str] | None = None,
+    vendor: str | None = None,
 ) -> torch.dtype | None:
     """The autocast dtype for the net on `device` (None = float32).
 
     An explicit 'fp32' / 'bf16' / 'fp16' is honoured as asked. 'auto': bf16 on a CPU whose flags
-    (`flags`, default `cpu_flags()`) say AMX or AVX512-BF16 (several times faster there, the
-    picture changes slightly); on CUDA bf16 when the GPU supports it, else fp16; float32
-    elsewhere (older CPUs emulate bf16 slower than fp32; MPS autocast is not relied on).
+    (`flags`, default `cpu_flags()`) say AMX, or AVX512-BF16 on an AMD CPU (`vendor`, default
+    `cpu_vendor()`): faster there, the picture changes slightly; on CUDA bf16 when the GPU
+    supports it, else fp16; float32 elsewhere (bf16 measured slower than fp32 on an Intel
+    AVX512-BF16 CPU without AMX, and emulated on older CPUs; MPS autocast is not relied on).
     """
     if requested not in PRECISION_CHOICES:
         raise ParamError(f"precision {requested!r}: valid: {', '.join(PRECISION_CHOICES)}")
@@ -91,7 +108,9 @@ def pick_precision(
     kind = torch.device(device).type
     if kind == "cpu":
         have = cpu_flags() if flags is None else frozenset(flags)
-        return torch.bfloat16 if have & BF16_CPU_FLAGS else None
+        fast = BF16_CPU_FLAGS | VENDOR_BF16_FLAGS.get(
+            cpu_vendor() if vendor is None else vendor, frozenset())
+        return torch.bfloat16 if have & fast else None
     if kind == "cuda":
         return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
     return None
@@ -107,8 +126,9 @@ def add_precision_argument(parser: Any) -> None:
     """`--precision` for run / render / demo (one help text, one set of choices)."""
     parser.add_argument(
         "--precision", choices=PRECISION_CHOICES, default=None,
-        help="the net's precision: auto (default, or the preset's): bf16 on CPUs with AMX or "
-        "AVX512-BF16, bf16/fp16 on CUDA, fp32 elsewhere; the frame and its gradient stay fp32")
+        help="the net's precision: auto (default, or the preset's): bf16 on CPUs with AMX (or "
+        "AVX512-BF16 on AMD), bf16/fp16 on CUDA, fp32 elsewhere; the frame and its gradient "
+        "stay fp32")
 
 
 def precision_name(dtype: torch.dtype | None) -> str:

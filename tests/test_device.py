@@ -12,6 +12,7 @@ from livedream.device import (
     AUTOCAST_ALIASES,
     PRECISION_CHOICES,
     cpu_flags,
+    cpu_vendor,
     default_target_fps,
     pick_device,
     pick_precision,
@@ -39,29 +40,39 @@ def test_pick_device_prefers_cuda_then_falls_back_to_cpu(monkeypatch: pytest.Mon
     assert pick_device() == CPU
 
 
-@pytest.mark.parametrize(("flags", "expected"), [
-    ({"sse2", "avx2", "avx512f", "amx_bf16", "amx_tile"}, torch.bfloat16),  # Sapphire Rapids
-    ({"sse2", "avx2", "avx512f", "avx512_bf16"}, torch.bfloat16),  # Zen 4 / Cooper Lake
-    ({"sse2", "avx2", "avx512f"}, None),  # Skylake-SP: bf16 is emulated, slower than fp32
-    (set(), None),  # unknown CPU (macOS, Windows)
+INTEL, AMD = "GenuineIntel", "AuthenticAMD"
+
+
+@pytest.mark.parametrize(("flags", "vendor", "expected"), [
+    ({"sse2", "avx2", "avx512f", "avx512_bf16", "amx_bf16", "amx_tile"}, INTEL,
+     torch.bfloat16),  # Sapphire Rapids: AMX
+    ({"sse2", "avx2", "avx512f", "avx512_bf16"}, AMD, torch.bfloat16),  # Zen 4 EPYC
+    ({"sse2", "avx2", "avx512f", "avx512_bf16"}, INTEL, None),  # Cooper Lake-style: slower
+    ({"sse2", "avx2", "avx512f"}, AMD, None),  # no bf16 arithmetic: emulated, slower
+    (set(), "", None),  # unknown CPU (macOS, Windows)
 ])
-def test_auto_precision_on_cpu_follows_the_flags(flags: set[str],
+def test_auto_precision_on_cpu_follows_the_flags(flags: set[str], vendor: str,
                                                  expected: torch.dtype | None) -> None:
-    assert pick_precision(CPU, "auto", flags=flags) is expected
+    assert pick_precision(CPU, "auto", flags=flags, vendor=vendor) is expected
 
 
 def test_auto_precision_reads_cpu_flags_when_not_given(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(device_mod, "cpu_vendor", lambda: AMD)
     monkeypatch.setattr(device_mod, "cpu_flags", lambda: frozenset({"avx512_bf16"}))
     assert pick_precision("cpu") is torch.bfloat16
     monkeypatch.setattr(device_mod, "cpu_flags", lambda: frozenset({"avx2"}))
     assert pick_precision("cpu") is None
+    monkeypatch.setattr(device_mod, "cpu_flags", lambda: frozenset({"amx_bf16"}))
+    monkeypatch.setattr(device_mod, "cpu_vendor", lambda: INTEL)
+    assert pick_precision("cpu") is torch.bfloat16
 
 
 def test_cpu_flags_parses_cpuinfo(tmp_path: Path) -> None:
     info = tmp_path / "cpuinfo"
-    info.write_text("processor\t: 0\nmodel name\t: X\nflags\t\t: fpu sse2 avx512_bf16 amx_tile\n"
-                    "\nprocessor\t: 1\nflags\t\t: fpu\n")
+    info.write_text("processor\t: 0\nvendor_id\t: AuthenticAMD\nmodel name\t: X\n"
+                    "flags\t\t: fpu sse2 avx512_bf16 amx_tile\n\nprocessor\t: 1\nflags\t\t: fpu\n")
     assert {"fpu", "sse2", "avx512_bf16", "amx_tile"} <= cpu_flags(info)
+    assert cpu_vendor(info) == "AuthenticAMD" and cpu_vendor(tmp_path / "missing") == ""
     assert "fpu" not in cpu_flags(tmp_path / "missing")  # unreadable: no flags, no error
 
 

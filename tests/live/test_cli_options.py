@@ -67,7 +67,7 @@ def test_recording_keeps_the_show_timing_unless_asked_for_a_time_lapse(tmp_path:
 
 
 def _speed_of(*flags: str, preset_precision: str | None = None,
-              flags_cpu: frozenset[str] = frozenset({"avx512_bf16"}),
+              flags_cpu: frozenset[str] = frozenset({"amx_bf16"}),
               monkeypatch: pytest.MonkeyPatch):
     from livedream import device as device_mod
     from livedream.cli import build_parser
@@ -80,7 +80,7 @@ def _speed_of(*flags: str, preset_precision: str | None = None,
 
 
 def test_out_of_the_box_speed_settings(monkeypatch: pytest.MonkeyPatch) -> None:
-    """No flags on a bf16 CPU: bf16, the 12 fps budget bounded by the preset's iterations."""
+    """No flags on an AMX CPU: bf16, the 12 fps budget bounded by the preset's iterations."""
     autocast, governor, dream_fn = _speed_of(monkeypatch=monkeypatch)
     assert autocast is torch.bfloat16
     report = governor.report()
