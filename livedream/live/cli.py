@@ -172,13 +172,18 @@ def _presets() -> dict[str, Any]:
     return looks
 
 
-def _initial_state(args: argparse.Namespace) -> tuple[Any, int, str | None]:
-    """The show's first State, its seed, and the preset's precision (None: not set)."""
+def _start_preset(args: argparse.Namespace) -> Any:
+    """The preset the show starts from: --preset, else the default preset (a tuned look, not
+    bare defaults)."""
     from livedream.presets import DEFAULT_PRESET, open_preset
+
+    return open_preset(args.preset or DEFAULT_PRESET, allow_paths=True)
+
+
+def _initial_state(args: argparse.Namespace) -> tuple[Any, int]:
     from livedream.state import SOURCE_MIX, State
 
-    # Without --preset the show starts from the default preset (a tuned look), not bare defaults.
-    preset = open_preset(args.preset or DEFAULT_PRESET, allow_paths=True)
+    preset = _start_preset(args)
     look, seed, name = preset.look, preset.seed, preset.name
     if args.model:
         from livedream.models.registry import default_layer, is_prototxt
@@ -194,12 +199,12 @@ def _initial_state(args: argparse.Namespace) -> tuple[Any, int, str | None]:
                   source_mix=float(SOURCE_MIX.validate(mix, "--source-mix")),
                   recording=bool(args.record or args.record_frames), fullscreen=args.fullscreen,
                   flow=args.flow, gate=args.gate, settings=flow_settings_from_args(args))
-    return state, seed if args.seed is None else args.seed, preset.precision
+    return state, seed if args.seed is None else args.seed
 
 
-def _speed(args: argparse.Namespace, device: Any, state: Any,
-           preset_precision: str | None) -> tuple[Any, Any, Any]:
-    """(autocast dtype, frame-budget governor look filter, dream function) for the show."""
+def _speed(args: argparse.Namespace, device: Any, state: Any) -> tuple[Any, Any, Any]:
+    """(autocast dtype, frame-budget governor look filter, dream function) for the show; the
+    start preset's `precision` applies when the command line does not choose one."""
     from livedream.device import (
         default_target_fps,
         pick_precision,
@@ -213,7 +218,7 @@ def _speed(args: argparse.Namespace, device: Any, state: Any,
     cli = args.precision or (AUTOCAST_ALIASES[args.autocast] if args.autocast else None)
     if args.autocast:
         log.warning("--autocast is deprecated; use --precision %s", AUTOCAST_ALIASES[args.autocast])
-    requested = requested_precision(cli, preset_precision)
+    requested = requested_precision(cli, None if cli else _start_preset(args).precision)
     autocast = pick_precision(device, requested)
     target = default_target_fps(device) if args.target_fps is None else args.target_fps
     if not 0 <= target <= 1000:
@@ -249,8 +254,8 @@ def run(args: argparse.Namespace) -> int:
         raise ParamError(f"--record-fps must be > 0, got {args.record_fps}")
     _check_record_targets(args)
     oscquery_port = _oscquery_port(args)
-    state, seed, preset_precision = _initial_state(args)
-    autocast, governor, dream_fn = _speed(args, device, state, preset_precision)
+    state, seed = _initial_state(args)
+    autocast, governor, dream_fn = _speed(args, device, state)
     state = replace(state, settings={**state.settings, **governor.settings()})
     queue = CommandQueue()
     stop = threading.Event()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -41,11 +42,11 @@ def test_run_without_preset_starts_from_the_default_preset() -> None:
     from livedream.presets import DEFAULT_PRESET, find_preset, load_preset
 
     args = build_parser().parse_args(["run", "--headless"])
-    state, _, _ = _initial_state(args)
+    state, _ = _initial_state(args)
     assert state.preset == DEFAULT_PRESET
     assert state.look == load_preset(find_preset(DEFAULT_PRESET)).look
     args = build_parser().parse_args(["run", "--model", "inception_v3"])
-    state, _, _ = _initial_state(args)  # --model keeps the preset's chain, swaps model and layer
+    state, _ = _initial_state(args)  # --model keeps the preset's chain, swaps model and layer
     assert state.look.model == "inception_v3" and state.look.layers == ("mixed_6c",)
     assert state.look.chain == load_preset(find_preset(DEFAULT_PRESET)).look.chain
 
@@ -71,12 +72,16 @@ def _speed_of(*flags: str, preset_precision: str | None = None,
               monkeypatch: pytest.MonkeyPatch):
     from livedream import device as device_mod
     from livedream.cli import build_parser
-    from livedream.live.cli import _initial_state, _speed
+    from livedream.live import cli
+    from livedream.presets import DEFAULT_PRESET, open_preset
 
     monkeypatch.setattr(device_mod, "cpu_flags", lambda: flags_cpu)
+    if preset_precision is not None:
+        preset = replace(open_preset(DEFAULT_PRESET), precision=preset_precision)
+        monkeypatch.setattr(cli, "_start_preset", lambda args: preset)
     args = build_parser().parse_args(["run", *flags])
-    state, _, precision = _initial_state(args)
-    return _speed(args, torch.device("cpu"), state, preset_precision or precision)
+    state, _ = cli._initial_state(args)
+    return cli._speed(args, torch.device("cpu"), state)
 
 
 def test_out_of_the_box_speed_settings(monkeypatch: pytest.MonkeyPatch) -> None:
