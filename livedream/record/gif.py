@@ -95,7 +95,7 @@ def quantize(pixels: np.ndarray) -> Image.Image:
     320x180 and above; on a box-filtered sample of at most ~8k pixels about 20 ms, for under 1 dB
     PSNR. Every pixel is then mapped to its nearest palette colour (no dithering).
     """
-    image = Image.fromarray(pixels, mode="RGB")
+    image = Image.fromarray(pixels)  # uint8 HxWx3 -> RGB
     factor = max(1, math.ceil(math.sqrt(image.width * image.height / PALETTE_SAMPLE_PIXELS)))
     sample = image.reduce(factor) if factor > 1 else image
     palette = sample.quantize(256, method=Image.Quantize.MEDIANCUT)
