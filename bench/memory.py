@@ -11,6 +11,10 @@ renders the vertical-stretch preset to a ping-pong GIF and an mp4, as `livedream
 100 and 1,000 frames at the smallest size, and reports both peaks and their ratio (target <= 1.1)
 plus the growth per extra frame. The dream runs one iteration at VGG16's first layer, so 1,100
 frames stay affordable on a CPU; memory held per frame comes from the loop and the recorders.
+On glibc the longer render peaks some 50 MB higher on CPU (ratio ~1.09 at 320x180): large
+tensors freed to the heap under malloc's dynamic mmap threshold fragment it up to a plateau
+(RSS swings 420-520 MB and stops rising by ~500 frames). `MALLOC_MMAP_THRESHOLD_=4194304` makes
+the two peaks equal (1.002) but costs ~15% CPU per dream step, so it is not the default.
 """
 
 from __future__ import annotations
