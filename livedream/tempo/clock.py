@@ -10,49 +10,19 @@ from __future__ import annotations
 
 import math
 import threading
-from dataclasses import dataclass
 
 from livedream.errors import ParamError
 from livedream.live.clock import Clock, SystemClock
-from livedream.params import Param
+from livedream.tempo.reading import (
+    BEATS_PER_BAR,
+    BPM,
+    DEFAULT_TEMPO,
+    SOURCES,
+    TempoState,
+)
 
-#: BPM range every source is clamped to / validated against (Link's own range is 20..999).
-BPM = Param(120.0, 20.0, 999.0, doc="tempo in beats per minute")
-BEATS_PER_BAR = Param(4, 1, 32, doc="beats in a bar (4/4 by default)")
-#: `--tempo` sources; `fixed` takes its BPM after a colon (fixed:128).
-SOURCES = ("fixed", "tap", "link", "midi", "audio")
-DEFAULT_TEMPO = "fixed:120"
-
-
-@dataclass(frozen=True)
-class TempoState:
-    """One reading of the clock: what the loop, the modulators, OSC and the overlay see."""
-
-    bpm: float
-    beat: float  # beats since the origin (continuous; integer values are beats)
-    beats_per_bar: int
-    source: str
-    running: bool = True
-
-    @property
-    def beat_phase(self) -> float:
-        """Position inside the current beat, 0..1."""
-        return self.beat - math.floor(self.beat)
-
-    @property
-    def bar_phase(self) -> float:
-        """Position inside the current bar, 0..1."""
-        return (self.beat % self.beats_per_bar) / self.beats_per_bar
-
-    @property
-    def bar(self) -> int:
-        return math.floor(self.beat / self.beats_per_bar)
-
-    @property
-    def beat_in_bar(self) -> int:
-        """1-based beat number inside the bar (what the overlay shows: 1 2 3 4)."""
-        return math.floor(self.beat % self.beats_per_bar) + 1
-
+__all__ = ["BEATS_PER_BAR", "BPM", "DEFAULT_TEMPO", "SOURCES", "TempoClock", "TempoState",
+           "parse_tempo"]
 
 def parse_tempo(text: str) -> tuple[str, float | None]:
     """'--tempo' value -> (source, bpm or None): 'link', 'midi', 'tap', 'audio', 'fixed:128'."""

@@ -11,33 +11,30 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import replace
 
 from livedream.audio.features import AudioFeatures
 from livedream.errors import LivedreamError
 from livedream.look import Look
-from livedream.params import Value
-from livedream.state import param_value, resolve_param
+from livedream.paramnames import SHOW_PARAMS, ParamRef, param_value, resolve_param, set_look_param
+from livedream.params import Param
 from livedream.tempo.modulators import Modulator, signal
 
 log = logging.getLogger(__name__)
 
 
-def _set(look: Look, index: int | None, key: str, value: Value) -> Look:
-    if index is None:
-        return replace(look, dream=replace(look.dream, **{key: value}))
-    chain = list(look.chain)
-    chain[index] = chain[index].with_param(key, value)
-    return replace(look, chain=tuple(chain))
+def _modulatable(index: int | None, key: str, spec: Param) -> bool:
+    """A look parameter (not a show setting) with a numeric range."""
+    if index is None and key in SHOW_PARAMS:
+        return False
+    return spec.lo is not None and spec.hi is not None and spec.kind in (int, float)
 
 
 def check_targets(look: Look, modulators: Sequence[Modulator]) -> None:
     """Raise LivedreamError when a modulator's target is not a numeric parameter of `look`."""
     for mod in modulators:
-        _, _, spec = resolve_param(look, mod.target)
-        if spec.lo is None or spec.hi is None or spec.kind not in (int, float):
+        if not _modulatable(*resolve_param(look, mod.target)):
             raise LivedreamError(
-                f"modulator target {mod.target!r} is not a numeric parameter with a range"
+                f"modulator target {mod.target!r} is not a numeric look parameter with a range"
             )
 
 
@@ -53,23 +50,21 @@ def modulate(
     the show goes on, and it comes back to life when its target does.
     """
     offsets: dict[tuple[int | None, str], float] = {}
-    specs = {}
+    refs: dict[tuple[int | None, str], tuple[ParamRef, str]] = {}
     for mod in modulators:
         if not mod.enabled or mod.depth == 0:
             continue
         try:
-            index, key, spec = resolve_param(look, mod.target)
+            ref = resolve_param(look, mod.target)
         except LivedreamError:
             continue
-        if spec.lo is None or spec.hi is None or spec.kind not in (int, float):
+        if not _modulatable(*ref):
             continue
-        specs[(index, key)] = (spec, mod.target)
-        offsets[(index, key)] = offsets.get((index, key), 0.0) + mod.depth * signal(
-            mod, beat, features
-        )
-    for (index, key), offset in offsets.items():
-        spec, name = specs[(index, key)]
-        base = param_value(look, name)
-        x = spec.to_normalized(base) + offset
-        look = _set(look, index, key, spec.from_normalized(min(1.0, max(0.0, x)), name))
+        refs[ref[:2]] = (ref, mod.target)
+        offsets[ref[:2]] = offsets.get(ref[:2], 0.0) + mod.depth * signal(mod, beat, features)
+    for target, offset in offsets.items():
+        ref, name = refs[target]
+        spec = ref[2]
+        x = spec.to_normalized(param_value(look, name)) + offset
+        look = set_look_param(look, ref, spec.from_normalized(min(1.0, max(0.0, x)), name))
     return look

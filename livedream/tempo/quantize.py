@@ -2,16 +2,15 @@
 
 Pure scheduling: `due_time(tempo, mode, now, lookahead)` says when a switch sent at `now` should
 be applied - the next boundary, minus the lookahead that covers the dream + display latency so
-the new look *appears* on the boundary. `Quantizer` holds the waiting commands; the render
-loop's command drain asks it which are due. Which commands are switches is the caller's
-decision (`is_switch`), so this module knows nothing of the command vocabulary.
+the new look *appears* on the boundary. `quantize_schedule` wraps it as the `Dispatcher`'s
+schedule hook (the dispatcher holds the command until then). Which commands are switches is the
+command vocabulary's decision (`livedream.commands.is_switch`).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from livedream.errors import ParamError
@@ -64,59 +63,23 @@ def due_time(tempo: Any, mode: str, now: float, lookahead: float = 0.0) -> float
     return max(now, target - lookahead)
 
 
-@dataclass(order=True)
-class _Waiting:
-    due_beat: float
-    seq: int
-    item: Any = field(compare=False)
+def quantize_schedule(
+    tempo: Any,
+    is_switch: Callable[[Any], bool],
+    mode: Callable[[], str],
+    lookahead: float = 0.0,
+) -> Callable[[Any, float], float | None]:
+    """A `Dispatcher` schedule: switches (per `is_switch` on the envelope's command) are due at
+    the next boundary of the current `mode()`; everything else (None) applies at once.
 
-
-class Quantizer:
-    """Holds switch commands until their boundary; everything else passes straight through.
-
-    The waiting commands keep their target *beat*, not a time, so a tempo change while they
-    wait (Link, tap) still lands them on the boundary. `mode` and `lookahead` (seconds) can
-    change live; a switch to "off" releases everything waiting at the next `ready`.
+    The dispatcher holds a switch until its due *time*; a tempo change while it waits (rare:
+    a tap, a Link peer) moves the boundary, so the switch can land up to the change off it.
     """
 
-    def __init__(
-        self,
-        tempo: Any,
-        is_switch: Callable[[Any], bool],
-        mode: str = "off",
-        lookahead: float = 0.0,
-    ) -> None:
-        self.tempo = tempo
-        self.is_switch = is_switch
-        self.mode = check_mode(mode)
-        self.lookahead = float(lookahead)
-        self._waiting: list[_Waiting] = []
-        self._seq = 0
+    def schedule(envelope: Any, now: float) -> float | None:
+        command = getattr(envelope, "command", envelope)
+        if not is_switch(command):
+            return None
+        return due_time(tempo, mode(), now, lookahead)
 
-    @property
-    def pending(self) -> int:
-        return len(self._waiting)
-
-    def submit(self, item: Any, command: Any, now: float) -> bool:
-        """Hold `item` (the queued envelope) when `command` is a switch and quantisation is on;
-        False means: apply it now."""
-        step = boundary_beats(self.mode, self.tempo.beats_per_bar)
-        if step == 0.0 or not self.is_switch(command):
-            return False
-        lead = self.lookahead * self.tempo.bpm / 60.0  # lookahead in beats
-        beat = self.tempo.beat(now)
-        target = next_boundary(beat, step)
-        self._seq += 1
-        self._waiting.append(_Waiting(target - lead, self._seq, item))
-        self._waiting.sort()
-        return True
-
-    def ready(self, now: float) -> list[Any]:
-        """The held items whose moment has come, in the order they were sent."""
-        if self.mode == "off":
-            due, self._waiting = self._waiting, []
-        else:
-            beat = self.tempo.beat(now)
-            due = [w for w in self._waiting if w.due_beat <= beat + 1e-9]
-            self._waiting = [w for w in self._waiting if w.due_beat > beat + 1e-9]
-        return [w.item for w in sorted(due, key=lambda w: w.seq)]
+    return schedule

@@ -1,55 +1,32 @@
 """Tap tempo: the BPM from the last few taps (key, MIDI note or OSC `/livedream/tempo/tap`).
 
-Pure apart from the injected clock: `tap(now)` returns the new BPM once two taps are close
-enough, else None. A pause longer than `reset_after` seconds starts a new series, and the last
-tap of a series marks a beat, so the tapping hand also sets the phase.
+Pure: `add_tap(taps, now)` takes the recent tap times (a tuple, kept in the show `State`) and
+returns the new tuple and the BPM they imply (None after the first tap of a series). A pause
+longer than `RESET_AFTER` seconds starts a new series. The last tap also marks a beat, so the
+tapping hand sets the phase as well (the show's tempo observer puts a beat on it).
 """
 
 from __future__ import annotations
 
 import statistics
 
-from livedream.tempo.clock import BPM, TempoClock
+from livedream.tempo.reading import BPM
 
-#: taps further apart than this begin a new series (slower than 20 BPM is never meant)
+#: taps further apart than this begin a new series (slower than 30 BPM is never meant)
 RESET_AFTER = 2.0
-#: intervals averaged (the median, so one sloppy tap does not throw the tempo)
+#: intervals considered (their median, so one sloppy tap does not throw the tempo)
 WINDOW = 6
 
 
-class TapTempo:
-    """Collects tap times; the BPM is 60 / the median interval of the recent series."""
-
-    def __init__(self, reset_after: float = RESET_AFTER, window: int = WINDOW) -> None:
-        self.reset_after = float(reset_after)
-        self.window = int(window)
-        self._taps: list[float] = []
-
-    def tap(self, now: float) -> float | None:
-        """Register a tap at `now` (seconds); the BPM it implies, or None (first of a series)."""
-        if self._taps and (now - self._taps[-1] > self.reset_after or now <= self._taps[-1]):
-            self._taps.clear()
-        self._taps.append(float(now))
-        del self._taps[: -(self.window + 1)]
-        if len(self._taps) < 2:
-            return None
-        intervals = [b - a for a, b in zip(self._taps, self._taps[1:], strict=False)]
-        bpm = 60.0 / statistics.median(intervals)
-        return float(min(BPM.hi, max(BPM.lo, bpm)))  # type: ignore[type-var]
-
-    @property
-    def last_tap(self) -> float | None:
-        return self._taps[-1] if self._taps else None
-
-    def reset(self) -> None:
-        self._taps.clear()
-
-
-def tap_into(tempo: TempoClock, taps: TapTempo, now: float | None = None) -> float | None:
-    """Register a tap and, from the second tap on, set the tempo's BPM and put a beat on it."""
-    now = tempo.clock.now() if now is None else now
-    bpm = taps.tap(now)
-    if bpm is not None:
-        tempo.set_bpm(bpm, now)
-        tempo.follow(round(tempo.beat(now)), now=now)
-    return bpm
+def add_tap(
+    taps: tuple[float, ...], now: float, reset_after: float = RESET_AFTER, window: int = WINDOW
+) -> tuple[tuple[float, ...], float | None]:
+    """(recent taps including `now`, BPM or None): 60 / the median interval of the series."""
+    if taps and (now - taps[-1] > reset_after or now <= taps[-1]):
+        taps = ()
+    taps = (*taps, float(now))[-(window + 1):]
+    if len(taps) < 2:
+        return taps, None
+    intervals = [b - a for a, b in zip(taps, taps[1:], strict=False)]
+    bpm = 60.0 / statistics.median(intervals)
+    return taps, float(min(BPM.hi, max(BPM.lo, bpm)))  # type: ignore[type-var]

@@ -2,15 +2,15 @@
 
 import pytest
 
+from livedream.command_queue import CommandQueue
+from livedream.commands import LoadPreset, SetParam, is_switch
 from livedream.errors import ParamError
 from livedream.live.clock import FakeClock
-from livedream.state import LoadPreset, SetParam
+from livedream.live.dispatch import Dispatcher
+from livedream.look import Look
+from livedream.state import Env, State
 from livedream.tempo.clock import TempoClock
-from livedream.tempo.quantize import Quantizer, boundary_beats, due_time, next_boundary
-
-
-def _is_switch(cmd: object) -> bool:
-    return isinstance(cmd, LoadPreset)
+from livedream.tempo.quantize import boundary_beats, due_time, next_boundary, quantize_schedule
 
 
 def test_boundaries() -> None:
@@ -38,39 +38,32 @@ def test_due_time_is_the_next_bar_minus_lookahead() -> None:
 def test_quantised_preset_switch_lands_on_the_bar_boundary() -> None:
     clock = FakeClock()
     tempo = TempoClock(120, beats_per_bar=4, clock=clock)
-    quant = Quantizer(tempo, _is_switch, mode="bar")
+    looks = {"ink": Look(name="ink"), "base": Look(name="base")}
+    queue = CommandQueue()
+    dispatcher = Dispatcher(State(look=looks["base"], preset="base", quantize="bar"), queue,
+                            Env(presets=looks), clock=clock)
+    dispatcher.schedule = quantize_schedule(tempo, is_switch, lambda: dispatcher.state.quantize)
     clock.advance(0.7)  # beat 1.4 of bar 0
-    switch, move = LoadPreset("ink"), SetParam("step_size", 2.0)
-    assert quant.submit("switch", switch, clock.now())
-    assert not quant.submit("move", move, clock.now())  # parameter moves stay immediate
+    queue.put(LoadPreset("ink"))
+    queue.put(SetParam("step_size", 2.0))
+    dispatcher.drain()
+    assert dispatcher.state.look.dream.step_size == 2.0  # parameter moves stay immediate
+    assert dispatcher.state.preset == "base" and dispatcher.held == 1
     applied_at = None
     while applied_at is None:  # the render loop: one drain per 1/60 s frame
         clock.advance(1 / 60)
-        if quant.ready(clock.now()) == ["switch"]:
+        if dispatcher.drain().preset == "ink":
             applied_at = clock.now()
-    assert tempo.read(applied_at).beat == pytest.approx(4.0, abs=2 / 60 * 2)
-    assert applied_at >= 2.0 - 1e-9 and applied_at < 2.0 + 1 / 60
-    assert quant.pending == 0
+    assert 2.0 - 1e-9 <= applied_at < 2.0 + 1 / 60  # the first frame of bar 2
+    assert tempo.read(applied_at).bar_phase == pytest.approx(0.0, abs=1 / 60 / 2)
 
 
-def test_a_tempo_change_while_waiting_still_hits_the_boundary() -> None:
+def test_lookahead_and_off() -> None:
     clock = FakeClock()
     tempo = TempoClock(120, clock=clock)
-    quant = Quantizer(tempo, _is_switch, mode="bar", lookahead=0.0)
-    clock.advance(0.5)  # beat 1
-    quant.submit("a", LoadPreset("a"), clock.now())
-    tempo.set_bpm(60)  # 3 beats left now take 3 s
-    clock.advance(2.9)
-    assert quant.ready(clock.now()) == []
-    clock.advance(0.1)
-    assert quant.ready(clock.now()) == ["a"]
-
-
-def test_switching_quantize_off_releases_waiting_commands_in_order() -> None:
-    clock = FakeClock()
-    quant = Quantizer(TempoClock(120, clock=clock), _is_switch, mode="4bars")
-    quant.submit(1, LoadPreset("a"), 0.0)
-    quant.submit(2, LoadPreset("b"), 0.0)
-    assert quant.ready(0.1) == []
-    quant.mode = "off"
-    assert quant.ready(0.2) == [1, 2]
+    mode = ["bar"]
+    schedule = quantize_schedule(tempo, is_switch, lambda: mode[0], lookahead=0.05)
+    assert schedule(LoadPreset("a"), 0.5) == pytest.approx(1.95)
+    assert schedule(SetParam("step_size", 1.0), 0.5) is None
+    mode[0] = "off"
+    assert schedule(LoadPreset("a"), 0.5) == 0.5
