@@ -36,6 +36,7 @@ import mido
 
 from livedream.command_queue import CommandQueue
 from livedream.commands import (
+    TRIGGERS,
     Command,
     LearnMidi,
     LoadPreset,
@@ -58,7 +59,8 @@ log = logging.getLogger("livedream.midi")
 
 CURVES = ("linear", "square", "log")
 NOTE_COMMANDS = ("preset/next", "preset/prev", "layer/next", "layer/prev", "toggle", "transform",
-                 "preset", "pause", "record", "overlay", "fullscreen", "reset")
+                 "preset", "pause", "record", "overlay", "fullscreen", "reset", "tempo/tap",
+                 "tempo/resync")
 _FLAG_OF_COMMAND = {"pause": "paused", "record": "recording", "overlay": "overlay",
                     "fullscreen": "fullscreen"}
 _CC_KEYS = ("channel", "control", "param", "min", "max", "curve")
@@ -144,6 +146,8 @@ class NoteBinding:
                 return LoadPreset(str(self.preset))
             case "reset":
                 return Reset()
+            case "tempo/tap" | "tempo/resync":
+                return TRIGGERS[self.command]()  # made per press: a tap is stamped now
         return SetFlag(_FLAG_OF_COMMAND[self.command])
 
     def lit(self, state: State) -> bool | None:
