@@ -69,3 +69,22 @@ def test_a_look_without_modulators_passes_through_unchanged() -> None:
     loop, _, _, _, show = _loop(State(look=tiny_look()))
     look = Look(model="tiny", layers=("conv2",), chain=())
     assert show(look, 0.3) is look
+
+
+def test_easing_still_glides_under_a_modulator() -> None:
+    hold = Modulator("step_size", source="square", rate=16.0, depth=0.25)  # +1 for 8 beats
+    state = State(look=tiny_look(dream=DreamSettings(step_size=10.0), modulators=(hold,)),
+                  ease_seconds=1.0)
+    loop, queue, clock, dream, _ = _loop(state)
+    loop.tick()
+    queue.put(SetParam("step_size", 14.0))
+    for _ in range(2 * FPS):
+        clock.advance(1 / FPS)
+        loop.tick()
+    spec = DREAM_PARAMS["step_size"]
+    got = [settings.step_size for settings, _, _ in dream.calls]
+    start, end = (spec.from_normalized(spec.to_normalized(v) + 0.25) for v in (10.0, 14.0))
+    assert got[0] == pytest.approx(start) and got[-1] == pytest.approx(end)
+    glide = got[1:FPS]
+    assert all(a <= b for a, b in zip(glide, glide[1:], strict=False))
+    assert any(start < v < end for v in glide)  # it glides, it does not jump
