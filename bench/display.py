@@ -56,10 +56,11 @@ def child(size_text: str, seconds_text: str, preset: str, device_name: str = "cp
     import torch
 
     from bench.common import load_look, smooth_frame
+    from livedream.command_queue import CommandQueue
     from livedream.live.display import WindowDisplay
     from livedream.live.loop import RenderLoop
     from livedream.models.registry import load_model
-    from livedream.state import CommandQueue, State
+    from livedream.state import State
 
     size, seconds, device = parse_size(size_text), float(seconds_text), torch.device(device_name)
     look = load_look(preset)

@@ -95,7 +95,7 @@ class Param:
             return 0.0
         v = float(value)  # type: ignore[arg-type]
         if self.log and self.lo > 0:
-            x = math.log(max(v, self.lo) / self.lo) / math.log(self.hi / self.lo)
+            x = math.log(max(v, min(self.lo, self.hi)) / self.lo) / math.log(self.hi / self.lo)
         else:
             x = (v - self.lo) / (self.hi - self.lo)
         return min(1.0, max(0.0, x))

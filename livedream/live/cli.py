@@ -246,6 +246,8 @@ def run(args: argparse.Namespace) -> int:
                           autocast=autocast, look_filters=[tempo])
         tempo.attach(loop.dispatcher)  # tempo commands, the beat in the state, quantisation
         stack.callback(loop.close)  # finalise the recording whatever happens
+        if not args.headless:
+            display.current_state = lambda: loop.dispatcher.state
         loop.dispatcher.start()  # echoes and the window follow a controller at once
         stack.callback(loop.dispatcher.close)
 

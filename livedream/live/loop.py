@@ -23,7 +23,7 @@ import math
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any, Protocol
+from typing import Any
 
 import torch
 from torch import Tensor
@@ -35,6 +35,7 @@ from livedream.dream import Dreamer, DreamFn
 from livedream.errors import LivedreamError
 from livedream.live.clock import Clock, RateMeter, SystemClock
 from livedream.live.dispatch import Dispatcher, StateObserver
+from livedream.live.display_base import Display
 from livedream.live.easing import Easing
 from livedream.live.model_switch import (
     ModelKey,
@@ -55,16 +56,6 @@ log = logging.getLogger(__name__)
 
 #: (look, now) -> the look to dream with this frame (modulators, the frame-budget governor)
 LookFilter = Callable[[Look, float], Look]
-
-class Display(Protocol):
-    """Where frames go: `HeadlessDisplay`, the pyglet `WindowDisplay`, or any output."""
-
-    def show(self, frame: Tensor, state: State, stats: LoopStats | None = None) -> None: ...
-
-    def set_fullscreen(self, on: bool) -> None: ...
-
-    def display_fps(self) -> float | None: ...
-
 
 @dataclass(frozen=True)
 class LoopStats:

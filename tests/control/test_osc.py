@@ -509,7 +509,7 @@ def _widgets(node):
 
 
 def test_open_stage_control_layout_addresses_decode():
-    from livedream.control.midi import param_spec
+    from livedream.paramnames import param_spec
 
     session = json.loads((ROOT / "controllers" / "livedream.json").read_text())
     widgets = list(_widgets(session))

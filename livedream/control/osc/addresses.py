@@ -9,6 +9,7 @@ namespace are all derived from it. Flags and triggers come from the command voca
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Callable, Sequence
@@ -373,14 +374,16 @@ ROUTES: tuple[Route, ...] = (
 )
 
 _EXACT = {route.path: route for route in ROUTES if route.prefix is None}
-_PATTERNS = sorted((route for route in ROUTES if route.prefix is not None),
-                   key=lambda route: -len(route.path))
+#: (prefix, ends with /raw, route), longest pattern first
+_PATTERNS = [(route.prefix or "", route.path.endswith("/raw"), route) for route in sorted(
+    (route for route in ROUTES if route.prefix is not None), key=lambda route: -len(route.path))]
 
 #: (address, arguments, meaning) of every route, for listings and fuzzers.
 ADDRESSES: tuple[tuple[str, str, str], ...] = tuple(
     (route.address, route.args.replace("\\|", "|"), route.doc) for route in ROUTES)
 
 
+@functools.lru_cache(maxsize=4096)  # a fader floods one address: match it once
 def route_of(address: str) -> tuple[Route, str]:
     """The route an address belongs to and the matched tail; OscError for unknown addresses."""
     if not address.startswith(PREFIX + "/"):
@@ -388,11 +391,9 @@ def route_of(address: str) -> tuple[Route, str]:
     path = address[len(PREFIX) + 1:]
     if path in _EXACT:
         return _EXACT[path], ""
-    for route in _PATTERNS:
-        prefix = route.prefix or ""
+    for prefix, raw_suffix, route in _PATTERNS:
         if path.startswith(prefix):
             tail = path[len(prefix):]
-            raw_suffix = route.path.endswith("/raw")
             if raw_suffix != tail.endswith("/raw"):
                 continue
             return route, tail

@@ -79,7 +79,8 @@ class OscHandler:
                 if command is None:
                     continue
                 reply = self._reply(address, command, target) if target is not None else None
-                if self.queue.put(command, reply=reply, origin=f"osc {address}"):
+                origin = f"osc {address}" + (f" from {sender[0]}:{sender[1]}" if sender else "")
+                if self.queue.put(command, reply=reply, origin=origin):
                     self.accepted += 1
                 else:
                     self.log.log("queue full", f"dropped {address} (render loop is behind)")
@@ -120,7 +121,7 @@ class OscControl(OscHandler):
         host: str = "127.0.0.1",
         port: int = 9000,
         allow: set[str] | None = None,
-        rcvbuf: int = 4 * 1024 * 1024,
+        rcvbuf: int = 32 * 1024 * 1024,
         allow_quit: bool = False,
         reply_port: int | None = None,
         log_interval: float = 5.0,
