@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import threading
+from collections.abc import Callable
 
 from livedream.errors import ParamError
 from livedream.live.clock import Clock, SystemClock
@@ -65,7 +66,8 @@ class TempoClock:
         self._anchor_time = self.clock.now()
         self._anchor_beat = 0.0
         self.running = True
-        self.listeners: list = []  # callables(bpm) told when set_bpm changes it (Link proposes)
+        #: told the BPM whenever set_bpm changes it (the Link source proposes it to the session)
+        self.listeners: list[Callable[[float], None]] = []
 
     @property
     def bpm(self) -> float:

@@ -34,6 +34,7 @@ class MidiClockDecoder:
         self.running = False
         self.bpm: float | None = None
         self._spp_pending: bytearray | None = None
+        self._hold = False  # the first pulse after Start / Continue is at the position itself
 
     @property
     def beat(self) -> float:
@@ -61,8 +62,9 @@ class MidiClockDecoder:
         if self._times and at - self._times[-1][1] > GAP:
             self._times.clear()
         self._times.append((self._seq(), at))
-        if self.running:
+        if self.running and not self._hold:
             self.pulses += 1
+        self._hold = False
         bpm = self._fit()
         if bpm is not None:
             self.bpm = bpm
@@ -73,7 +75,8 @@ class MidiClockDecoder:
         return self._times[-1][0] + 1 if self._times else 0
 
     def start(self, at: float) -> None:
-        self.pulses, self.running = 0, True
+        """Start: the song position is 0, and the next pulse is beat 0 (MIDI spec)."""
+        self.pulses, self.running, self._hold = 0, True, True
         self._notify(at)
 
     def stop(self, at: float) -> None:
@@ -81,7 +84,8 @@ class MidiClockDecoder:
         self._notify(at)
 
     def resume(self, at: float) -> None:
-        self.running = True
+        """Continue: play on from the current (Song Position) pulse, which the next pulse is."""
+        self.running, self._hold = True, True
         self._notify(at)
 
     def song_position(self, sixteenths: int, at: float) -> None:

@@ -23,13 +23,13 @@ def test_bpm_from_jittery_bytes(bpm: float) -> None:
     for t in _pulse_times(bpm, beats=8, jitter=0.002, seed=int(bpm)):
         decoder.feed_bytes(b"\xf8", t)
     assert decoder.bpm == pytest.approx(bpm, abs=0.5)
-    assert decoder.beat == pytest.approx(8.0)
+    assert decoder.beat == pytest.approx(191 / 24)  # the first pulse after Start is beat 0
     assert decoder.running
 
 
 def test_transport_and_song_position_from_bytes() -> None:
     decoder = MidiClockDecoder()
-    decoder.feed_bytes(bytes([0xFA] + [0xF8] * 12), 0.0)
+    decoder.feed_bytes(bytes([0xFA] + [0xF8] * 13), 0.0)
     assert decoder.beat == pytest.approx(0.5)
     decoder.feed_bytes(b"\xfc\xf8\xf8", 1.0)  # Stop: pulses no longer move the position
     assert not decoder.running and decoder.beat == pytest.approx(0.5)
@@ -37,8 +37,10 @@ def test_transport_and_song_position_from_bytes() -> None:
     assert decoder.beat == pytest.approx(36.0)
     decoder.feed_bytes(bytes([0xF2, 0x05, 0xF8, 0x00]), 1.2)  # a pulse inside an SPP is fine
     assert decoder.beat == pytest.approx(5 / 4)
-    decoder.feed_bytes(b"\xfb\xf8", 1.3)  # Continue
-    assert decoder.running and decoder.beat == pytest.approx(5 / 4 + 1 / 24)
+    decoder.feed_bytes(b"\xfb\xf8", 1.3)  # Continue: the first pulse is the position itself
+    assert decoder.running and decoder.beat == pytest.approx(5 / 4)
+    decoder.feed_bytes(b"\xf8", 1.31)
+    assert decoder.beat == pytest.approx(5 / 4 + 1 / 24)
     decoder.feed_bytes(bytes([0x90, 60, 100, 0xF2]), 1.4)  # notes ignored; truncated SPP too
     assert decoder.beat == pytest.approx(5 / 4 + 1 / 24)
 
@@ -53,7 +55,7 @@ def test_mido_messages_drive_a_tempo_clock() -> None:
         clock.advance(t - clock.now())
         decoder.feed_message(mido.Message("clock"), clock.now())
     assert tempo.bpm == pytest.approx(128.0, abs=0.5)
-    assert tempo.beat() == pytest.approx(4.0, abs=0.05)
+    assert tempo.beat() == pytest.approx(95 / 24, abs=0.05)
     decoder.feed_message(mido.Message("stop"), clock.now())
     assert not tempo.running
     decoder.feed_message(mido.Message("songpos", pos=32), clock.now())
