@@ -25,6 +25,7 @@ from livedream.errors import ParamError
 from livedream.look import Look
 from livedream.models.base import DreamModel
 from livedream.params import MAX_SIDE, MIN_SIDE
+from livedream.tempo.reading import BPM
 
 log = logging.getLogger(__name__)
 
@@ -179,6 +180,7 @@ def render(
     from livedream.tempo.modulate import modulate
     from livedream.transforms.registry import apply_chain
 
+    bpm = float(BPM.validate(bpm, "bpm"))
     clip = track = None
     if audio is not None:
         from livedream.audio.analysis import analyse_clip

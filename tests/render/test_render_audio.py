@@ -9,6 +9,9 @@ import pytest
 
 from livedream.audio.decode import write_wav
 from livedream.cli import main
+from livedream.errors import ParamError
+from livedream.look import Look
+from livedream.presets import load_preset
 from livedream.record import probe_video
 from livedream.record.mp4 import probe_audio
 from livedream.render import offline
@@ -83,3 +86,25 @@ def test_render_audio_bad_track_is_a_clear_error(tmp_path: Path, capsys) -> None
                  "--out", str(tmp_path / "x.mp4"), "--no-progress"])
     assert code != 0
     assert "nope.wav" in capsys.readouterr().err
+
+
+def test_render_without_audio_runs_modulators_at_bpm_and_checks_it(tmp_path: Path,
+                                                                   monkeypatch) -> None:
+    monkeypatch.setattr(offline, "load_look_model", lambda look, device: tiny_load_model())
+    beats: list[float] = []
+    real = modulate_module.modulate
+    monkeypatch.setattr(modulate_module, "modulate",
+                        lambda look, mods, beat, f=None: beats.append(beat) or real(
+                            look, mods, beat, f))
+    preset = tmp_path / "p.toml"
+    preset.write_text(PRESET)
+    look = offline_look(preset)
+    offline.render(look, frames=4, size=(32, 32), out=[tmp_path / "f"], fps=10, bpm=150,
+                   progress=False)
+    assert beats == pytest.approx([0.0, 0.25, 0.5, 0.75])  # 150 BPM at 10 fps
+    with pytest.raises(ParamError, match="bpm"):
+        offline.render(look, frames=1, size=(32, 32), out=[tmp_path / "g"], bpm=0)
+
+
+def offline_look(path: Path) -> Look:
+    return load_preset(path).look
