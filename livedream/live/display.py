@@ -16,7 +16,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 from torch import Tensor
@@ -25,7 +25,7 @@ from livedream.command_queue import CommandQueue
 from livedream.commands import Quit
 from livedream.errors import LivedreamError
 from livedream.live.clock import RateMeter
-from livedream.live.display_base import dispatch_key, frame_to_rgb8
+from livedream.live.display_base import LoopStats, dispatch_key, frame_to_rgb8
 from livedream.live.shaders import (
     Grading,
     ShaderSource,
@@ -36,9 +36,6 @@ from livedream.live.shaders import (
 )
 from livedream.state import State
 from livedream.tempo.show import overlay_line
-
-if TYPE_CHECKING:
-    from livedream.live.loop import LoopStats
 
 log = logging.getLogger(__name__)
 

@@ -6,7 +6,9 @@ takes exactly the route a key pressed in the window takes.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Protocol
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
 
 import numpy as np
 import torch
@@ -17,8 +19,27 @@ from livedream.commands import Command
 from livedream.control.keys import key_command
 from livedream.state import State
 
-if TYPE_CHECKING:
-    from livedream.live.loop import LoopStats
+
+@dataclass(frozen=True)
+class LoopStats:
+    """A snapshot for the overlay, the bench and the tests."""
+
+    frames: int  # dream frames produced
+    dream_fps: float
+    display_fps: float | None  # None when the display shows each dream frame once (headless)
+    recording: bool
+    recorded: int  # frames handed to recorders
+    dropped: int  # frames recorders dropped (full queue)
+    applied: int  # commands applied
+    rejected: int  # commands rejected (logged, state kept)
+    reseeds: int  # degenerate frames recovered
+    errors: int  # dream-step exceptions survived
+    model: str
+    layers: tuple[str, ...]
+    chain: tuple[str, ...]
+    loading_model: str | None  # model being loaded off-thread, if any
+    coalesced: int = 0  # value commands superseded in the queue before they were applied
+    extra: Mapping[str, Any] | None = None  # what look filters report (e.g. the governor)
 
 
 class Display(Protocol):

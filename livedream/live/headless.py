@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 from torch import Tensor
 
 from livedream.command_queue import CommandQueue
 from livedream.commands import Command
-from livedream.live.display_base import dispatch_key, frame_to_rgb8
+from livedream.live.display_base import LoopStats, dispatch_key, frame_to_rgb8
 from livedream.state import State
-
-if TYPE_CHECKING:
-    from livedream.live.loop import LoopStats
 
 
 class HeadlessDisplay:

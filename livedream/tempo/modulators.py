@@ -26,6 +26,7 @@ from livedream.params import Param
 LFO_SHAPES = ("sine", "triangle", "saw", "square", "sample_hold")
 MOD_SOURCES = (*LFO_SHAPES, "envelope", *FEATURE_NAMES)
 MAX_MODULATORS = 16
+MOD_INDEX = Param(0, 0, MAX_MODULATORS - 1, doc="a modulator's position in the look's list")
 
 #: the fields of a modulator besides `target`, as presets, OSC /livedream/mod/<n>/<field> see them
 MOD_PARAMS: dict[str, Param] = {

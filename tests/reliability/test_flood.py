@@ -61,7 +61,7 @@ def test_flood_of_values_last_word_wins_echo_and_memory_bounded():
         assert result.returncode == 0, result.stderr
         report = json.loads(result.stdout)
         deadline = time.monotonic() + 10
-        while (osc.accepted < MESSAGES or len(queue)) and time.monotonic() < deadline:
+        while (osc.received < MESSAGES or len(queue)) and time.monotonic() < deadline:
             time.sleep(0.02)
         time.sleep(0.05)
         state = loop.state
@@ -74,12 +74,13 @@ def test_flood_of_values_last_word_wins_echo_and_memory_bounded():
             assert param_value(state.look, name) == pytest.approx(report["last"][address],
                                                                   abs=1e-6), address
         assert state.source_mix == pytest.approx(report["last"]["/livedream/source/mix"])
-        assert osc.accepted == MESSAGES  # nothing lost between the socket and the queue
+        assert osc.received == MESSAGES  # nothing lost in the socket: it is read in batches
         assert loop.frame_index > frames_before  # the show kept rendering through the flood
-        assert queue.dropped == 0 and queue.coalesced > 0
+        assert queue.dropped == 0 and queue.coalesced + osc.superseded > 0
         # One echo per target per drain: far fewer echoes than messages.
         print(f"flood: {MESSAGES} messages in {report['send_seconds']:.2f} s, "
-              f"{report['echoes']} echoes, {queue.coalesced} coalesced, "
+              f"{report['echoes']} echoes, {osc.superseded} superseded in the socket batches, "
+              f"{queue.coalesced} coalesced in the queue, "
               f"{loop.dispatcher.stats.drains} drains")
         assert 0 < report["echoes"] <= MESSAGES // 10
         assert rss_kib() - rss_before < 30 * 1024  # the queue is bounded by targets

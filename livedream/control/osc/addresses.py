@@ -103,9 +103,10 @@ def plain_file(address: str, arg: Any, what: str) -> str:
 
 
 def trigger(address: str, args: Args, command: Command) -> Command | None:
-    """Trigger addresses fire with no argument or a non-zero one (button press), not on release."""
+    """Trigger addresses fire with no argument, a nil/impulse (`N`/`I`, what OSCQuery clients send
+    for TYPE `N`) or a non-zero one (button press), not on release (0)."""
     count(address, args, 0, 1)
-    return command if not args or truth(address, args[0]) else None
+    return command if not args or args[0] is None or truth(address, args[0]) else None
 
 
 def one_name(what: str, make: Callable[[str], Command]) -> Builder:
@@ -361,8 +362,8 @@ ROUTES: tuple[Route, ...] = (
     Route("mod/<n>/<field>", "f\\|i\\|s\\|T\\|F", "set a field of modulator n ("
           + ", ".join(MOD_KEYS) + "); n = the count adds one", "same address, the field's value",
           _mod_build, _mod_echo),
-    Route("mod/clear", "[i]", "remove modulator i (no argument: all)", "`/livedream/mod/count i`",
-          _mod_clear, at(f"{PREFIX}/mod/count", _mod_count)),
+    Route("mod/clear", "[n]", "remove modulator n (no argument: all)", "`/livedream/mod/count i`",
+          _mod_clear, at(f"{PREFIX}/mod/count", _mod_count), types="i"),
     Route("mod/count", "", "reply with the number of modulators", "same address, `i`",
           lambda address, _tail, args: trigger(address, args, QueryState()),
           same_address(_mod_count), _mod_count, "i"),
