@@ -9,7 +9,6 @@ the state keeps the unmodulated base, so a modulator that stops leaves the base 
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 
 from livedream.audio.features import AudioFeatures
@@ -18,8 +17,6 @@ from livedream.look import Look
 from livedream.paramnames import SHOW_PARAMS, ParamRef, param_value, resolve_param, set_look_param
 from livedream.params import Param
 from livedream.tempo.modulators import Modulator, signal
-
-log = logging.getLogger(__name__)
 
 
 def _modulatable(index: int | None, key: str, spec: Param) -> bool:
