@@ -72,6 +72,8 @@ class State:
     midi_learn: str | None = None  # parameter armed for MIDI learn (next CC moved binds to it)
     quit: bool = False
     settings: Mapping[str, Value] = field(default_factory=dict)  # show params (SHOW_PARAMS)
+    flow: bool = False  # warp the buffer by the source's optical flow (livedream.flow)
+    gate: bool = False  # motion gate: the source shows where the scene moves
     # tempo: `tempo` is the tempo clock's reading (refreshed by the show on every beat and
     # change); tempo commands bump the counters, which the tempo observer acts on.
     tempo: TempoState = TempoState(120.0, 0.0, 4, "fixed")
