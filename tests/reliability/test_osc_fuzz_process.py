@@ -15,8 +15,10 @@ from collections import Counter
 
 import pytest
 
+from livedream.commands import FLAGS
 from livedream.errors import ParamError
 from livedream.look import DREAM_PARAMS
+from livedream.paramnames import SHOW_PARAMS
 from livedream.params import Param
 from livedream.presets import list_presets
 from livedream.state import EASE, SOURCE_MIX
@@ -68,7 +70,7 @@ def validate_dump(dump: list[tuple[str, list]]) -> dict[str, list]:
             close_enough(SOURCE_MIX, args[0], path)
         elif path == "ease":
             close_enough(EASE, args[0], path)
-        elif path in ("pause", "record", "overlay", "fullscreen") or path.startswith("toggle/"):
+        elif path in FLAGS or path.startswith("toggle/"):
             assert args in ([0], [1]), (address, args)
             if path.startswith("toggle/"):
                 assert path.removeprefix("toggle/") in chain
@@ -84,6 +86,8 @@ def validate_dump(dump: list[tuple[str, list]]) -> dict[str, list]:
             parts = parts[:-1] if raw else parts
             if len(parts) == 1:
                 spec = DREAM_PARAMS[parts[0]]
+            elif ".".join(parts) in SHOW_PARAMS:  # show parameters (flow.strength, ...)
+                spec = SHOW_PARAMS[".".join(parts)]
             else:
                 head, key = parts
                 name = chain[int(head)] if head.isdigit() else head
