@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from livedream.errors import LivedreamError, ParamError
 from livedream.flow.options import add_flow_arguments, flow_settings_from_args
 from livedream.params import parse_size
+from livedream.tempo.setup import add_arguments as tempo_arguments
 
 if TYPE_CHECKING:
     from livedream.control.midi import MidiControl
@@ -75,6 +76,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add("--midi-map", metavar="FILE", help="MIDI mapping TOML")
     add("--device", default=None, help="cpu, cuda, cuda:N (default: CUDA when present)")
     add("--seed", type=int, default=None, help="seed for the start image and jitter")
+    tempo_arguments(parser)
 
 
 class _NumberedPath:
@@ -182,7 +184,8 @@ def _initial_state(args: argparse.Namespace) -> tuple[Any, int]:
     state = State(look=look, preset=name, source=args.source,
                   source_mix=float(SOURCE_MIX.validate(mix, "--source-mix")),
                   recording=bool(args.record or args.record_frames), fullscreen=args.fullscreen,
-                  flow=args.flow, gate=args.gate, settings=flow_settings_from_args(args))
+                  flow=args.flow, gate=args.gate, settings=flow_settings_from_args(args),
+                  quantize=args.quantize)
     return state, seed if args.seed is None else args.seed
 
 
@@ -196,6 +199,8 @@ def run(args: argparse.Namespace) -> int:
     from livedream.live.loop import RenderLoop
     from livedream.models.registry import load_model
     from livedream.state import setting
+    from livedream.tempo.setup import check as check_tempo
+    from livedream.tempo.setup import open_tempo
 
     device = pick_device(args.device)
     size = parse_size(args.size) if args.size else default_frame_size(device)
@@ -208,6 +213,7 @@ def run(args: argparse.Namespace) -> int:
     if args.record_fps <= 0:
         raise ParamError(f"--record-fps must be > 0, got {args.record_fps}")
     _check_record_targets(args)
+    check_tempo(args)
     oscquery_port = _oscquery_port(args)
     state, seed = _initial_state(args)
     autocast = AUTOCAST_DTYPES[args.autocast]
@@ -232,9 +238,10 @@ def run(args: argparse.Namespace) -> int:
             osc = OscControl(queue, args.osc_host, args.osc_port, allow,
                              reply_port=args.osc_reply_port)
             stack.callback(osc.close)
+        tempo = open_tempo(args, SystemClock(), stack)
         observers = []
         if args.midi_in or args.midi_out:
-            observers.append(_open_midi(args, queue, stack).on_state)
+            observers.append(_open_midi(args, queue, stack, tempo).on_state)
         if args.headless:
             display: Any = HeadlessDisplay(queue)
         else:
@@ -245,7 +252,8 @@ def run(args: argparse.Namespace) -> int:
         loop = RenderLoop(state, queue, display, model=model, clock=SystemClock(),
                           recorder_factory=_recorder_factory(args), source=source, size=size,
                           device=device, presets=_presets(), seed=seed, observers=observers,
-                          autocast=autocast)
+                          autocast=autocast, look_filters=[tempo])
+        tempo.attach(loop.dispatcher)  # tempo commands, the beat in the state, quantisation
         stack.callback(loop.close)  # finalise the recording whatever happens
         if not args.headless:
             display.current_state = lambda: loop.dispatcher.state
@@ -311,9 +319,12 @@ def _serve_oscquery(args: argparse.Namespace, port: int, osc_port: int, loop: An
         stack.callback(announcement.close)
 
 
-def _open_midi(args: argparse.Namespace, queue: Any, stack: ExitStack) -> MidiControl:
-    """Open the MIDI ports; MIDI learn (`/livedream/midi/learn`) saves into --midi-map."""
+def _open_midi(args: argparse.Namespace, queue: Any, stack: ExitStack,
+               tempo: Any = None) -> MidiControl:
+    """Open the MIDI ports; MIDI learn (`/livedream/midi/learn`) saves into --midi-map; with
+    `--tempo midi` the input's clock messages drive the tempo."""
     from livedream.control.midi import MidiControl, MidiMap, open_midi
+    from livedream.tempo.setup import midi_clock_callback
 
     midi_map = MidiMap.load(args.midi_map) if args.midi_map else None
     output = open_midi(args.midi_out, output=True) if args.midi_out else None
@@ -322,6 +333,8 @@ def _open_midi(args: argparse.Namespace, queue: Any, stack: ExitStack) -> MidiCo
     control = MidiControl(queue, midi_map, output)
     control.learn_path = args.midi_map or "midi-map.toml"
     if args.midi_in:
-        port = open_midi(args.midi_in, callback=control.handle)
+        handle = midi_clock_callback(tempo, control.handle) if tempo is not None else \
+            control.handle
+        port = open_midi(args.midi_in, callback=handle)
         stack.callback(port.close)
     return control

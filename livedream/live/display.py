@@ -35,6 +35,7 @@ from livedream.live.shaders import (
     motion_uv_matrix,
 )
 from livedream.state import State
+from livedream.tempo.show import overlay_line
 
 log = logging.getLogger(__name__)
 
@@ -310,6 +311,7 @@ class WindowDisplay:
                  f"dream {dream_fps:.1f} fps   display {display:.0f} fps   {rec}"
                  + (f" ({dropped} dropped)" if dropped else "")
                  + ("   PAUSED" if state.paused else "")]
+        lines.append(overlay_line(state))
         if state.midi_learn:
             lines.append(f"MIDI learn: move a knob to control {state.midi_learn}")
         return "\n".join(lines)
