@@ -17,7 +17,7 @@ Everything stays a torch tensor on the frame's device; only the input gets a gra
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
 
 import torch
@@ -206,16 +206,19 @@ def deepdream(
     settings: DreamSettings,
     generator: torch.Generator | None = None,
     guide: GuideFeatures | None = None,
+    autocast: torch.dtype | None = None,
 ) -> Tensor:
     """The notebook's `deepdream`: dream every octave, coarsest first, carrying the detail up.
 
     The frame is downscaled `settings.octaves - 1` times by `settings.octave_scale`; on each
     octave `settings.iterations` steps are taken on (octave base + upscaled detail), and the
     detail (dreamed minus base) is carried to the next finer octave. Returns the same size.
+    With octaves = 1 this is exactly `dream_step` (the live loop's usual case). `autocast` as in
+    `dream_step`.
     """
     names = _checked_layers(model, frame, layers)
     if settings.octaves <= 1:
-        return _ascent(model, frame, names, settings, generator, guide)
+        return _ascent(model, frame, names, settings, generator, guide, autocast)
     frame = frame.detach()
     sizes = octave_sizes(frame.shape[2], frame.shape[3], settings.octaves, settings.octave_scale)
     bases = [frame] + [_resize(frame, s) for s in sizes[1:]]
@@ -224,16 +227,21 @@ def deepdream(
     for base in reversed(bases):
         detail = _resize(detail, tuple(base.shape[-2:]))
         start = (base + detail).clamp(0.0, 1.0)
-        dreamed = _ascent(model, start, names, settings, generator, guide)
+        dreamed = _ascent(model, start, names, settings, generator, guide, autocast)
         detail = dreamed - base
     return dreamed
 
 
-class Dreamer:
-    """A model, its layers and settings, plus a reused jitter generator: the live loop's dreamer.
+DreamFn = Callable[..., Tensor]
 
-    Call it on a frame to dream one frame (`deepdream` when settings.octaves > 1, else a single
-    octave). Settings and layers can be swapped between frames; layers are checked once on set.
+
+class Dreamer:
+    """The one dreamer of the live loop and the offline renderer: a model, its layers and
+    settings, an optional guide image, a reused jitter generator and the precision.
+
+    Calling it dreams one frame through `dream_fn` (default `deepdream`: the octave pyramid when
+    settings.octaves > 1, else one octave), so live and offline honour the same settings. Model,
+    layers, settings and guide can be swapped between frames; layers are checked on set.
     """
 
     def __init__(
@@ -243,9 +251,13 @@ class Dreamer:
         settings: DreamSettings | None = None,
         seed: int = 0,
         guide_image: Tensor | None = None,
+        autocast: torch.dtype | None = None,
+        dream_fn: DreamFn | None = None,
     ) -> None:
         self.model = model
         self.settings = settings or DreamSettings()
+        self.autocast = autocast
+        self.dream_fn: DreamFn = dream_fn or deepdream
         self.generator = torch.Generator(device="cpu")
         self.generator.manual_seed(int(seed))
         self._guide_image = guide_image
@@ -253,10 +265,18 @@ class Dreamer:
         self.layers: list[str] = []
         self.set_layers(layers)
 
+    def set_model(self, model: DreamModel, layers: Sequence[str] | str) -> None:
+        """Switch to another model (and its layers) between frames."""
+        self.model = model
+        self.layers = []
+        self.set_layers(layers)
+
     def set_layers(self, layers: Sequence[str] | str) -> None:
         """Switch the dreamed layers (validated now, so a bad name never reaches the loop)."""
         names = _layer_list(layers)
         self.model.check_layers(names)
+        if names == self.layers and (self.guide is not None or self._guide_image is None):
+            return
         self.layers = names
         if self._guide_image is not None:
             self.guide = guide_features(self.model, self._guide_image, names)
@@ -268,5 +288,7 @@ class Dreamer:
             self.model, guide_image, self.layers
         )
 
-    def __call__(self, frame: Tensor) -> Tensor:
-        return deepdream(self.model, frame, self.layers, self.settings, self.generator, self.guide)
+    def __call__(self, frame: Tensor, settings: DreamSettings | None = None) -> Tensor:
+        extra = {"autocast": self.autocast} if self.autocast is not None else {}
+        return self.dream_fn(self.model, frame, self.layers, settings or self.settings,
+                             generator=self.generator, guide=self.guide, **extra)

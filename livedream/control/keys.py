@@ -15,8 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from livedream.errors import LivedreamError
-from livedream.state import (
+from livedream.commands import (
     Command,
     Quit,
     Reset,
@@ -25,6 +24,7 @@ from livedream.state import (
     StepPreset,
     ToggleTransform,
 )
+from livedream.errors import LivedreamError
 
 #: Transforms toggled by the number keys 1..9, in order (effects from the 2015 post).
 DEFAULT_TRANSFORM_KEYS: tuple[str, ...] = (

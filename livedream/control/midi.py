@@ -34,26 +34,25 @@ from typing import Any
 
 import mido
 
-from livedream.control.ratelimit import RateLimitedLog
-from livedream.errors import LivedreamError, UnknownNameError
-from livedream.look import DREAM_PARAMS
-from livedream.params import Param
-from livedream.state import (
+from livedream.command_queue import CommandQueue
+from livedream.commands import (
     Command,
-    CommandQueue,
     LearnMidi,
     LoadPreset,
     Reset,
     SetFlag,
     SetParam,
     SetTransform,
-    State,
     StepLayer,
     StepPreset,
     ToggleTransform,
-    param_value,
-    resolve_param,
 )
+from livedream.control.ratelimit import RateLimitedLog
+from livedream.errors import LivedreamError, UnknownNameError
+from livedream.look import DREAM_PARAMS
+from livedream.paramnames import param_value, resolve_param
+from livedream.params import Param
+from livedream.state import State
 
 log = logging.getLogger("livedream.midi")
 

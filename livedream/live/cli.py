@@ -14,7 +14,6 @@ import sys
 import threading
 from contextlib import ExitStack
 from dataclasses import replace
-from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -60,6 +59,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add("--osc-host", default="127.0.0.1", help="OSC bind address (0.0.0.0 opens it to the LAN)")
     add("--osc-port", type=int, default=9000, help="OSC UDP port (0 = no OSC)")
     add("--osc-allow", nargs="+", metavar="IP", help="only accept OSC from these addresses")
+    add("--osc-reply-port", type=int, default=None, metavar="N",
+        help="send echoes to this port of the sender (TouchOSC listens on another port than the "
+        "one it sends from; default: the sender's own port)")
     add("--midi-in", metavar="NAME", help="MIDI input port (name, prefix or index)")
     add("--midi-out", metavar="NAME", help="MIDI output port for LED/fader echo")
     add("--midi-map", metavar="FILE", help="MIDI mapping TOML")
@@ -181,13 +183,13 @@ def _initial_state(args: argparse.Namespace) -> tuple[Any, int]:
 
 def run(args: argparse.Namespace) -> int:
     """Start the show; returns 0 after a clean stop (recording finalised)."""
+    from livedream.command_queue import CommandQueue
+    from livedream.commands import Quit
     from livedream.device import AUTOCAST_DTYPES, default_frame_size, pick_device
-    from livedream.dream import dream_step
     from livedream.live.clock import SystemClock
     from livedream.live.headless import HeadlessDisplay
     from livedream.live.loop import RenderLoop
     from livedream.models.registry import load_model
-    from livedream.state import CommandQueue, Quit
 
     device = pick_device(args.device)
     size = parse_size(args.size) if args.size else default_frame_size(device)
@@ -195,12 +197,13 @@ def run(args: argparse.Namespace) -> int:
         value = getattr(args, flag)
         if value is not None and value <= 0:
             raise ParamError(f"--{flag} must be > 0, got {value}")
+    if args.osc_reply_port is not None and not 1 <= args.osc_reply_port <= 65535:
+        raise ParamError(f"--osc-reply-port must be 1..65535, got {args.osc_reply_port}")
     if args.record_fps <= 0:
         raise ParamError(f"--record-fps must be > 0, got {args.record_fps}")
     _check_record_targets(args)
     state, seed = _initial_state(args)
     autocast = AUTOCAST_DTYPES[args.autocast]
-    dream_fn = partial(dream_step, autocast=autocast) if autocast is not None else dream_step
     queue = CommandQueue()
     stop = threading.Event()
 
@@ -217,7 +220,8 @@ def run(args: argparse.Namespace) -> int:
             from livedream.control.osc import OscControl
 
             allow = set(args.osc_allow) if args.osc_allow else None
-            osc = OscControl(queue, args.osc_host, args.osc_port, allow)
+            osc = OscControl(queue, args.osc_host, args.osc_port, allow,
+                             reply_port=args.osc_reply_port)
             stack.callback(osc.close)
         observers = []
         if args.midi_in or args.midi_out:
@@ -232,8 +236,10 @@ def run(args: argparse.Namespace) -> int:
         loop = RenderLoop(state, queue, display, model=model, clock=SystemClock(),
                           recorder_factory=_recorder_factory(args), source=source, size=size,
                           device=device, presets=_presets(), seed=seed, observers=observers,
-                          dream_fn=dream_fn)
+                          autocast=autocast)
         stack.callback(loop.close)  # finalise the recording whatever happens
+        loop.dispatcher.start()  # echoes and the window follow a controller at once
+        stack.callback(loop.dispatcher.close)
 
         def on_signal(signum: int, _frame: Any) -> None:
             log.info("%s: stopping and finalising the recording", signal.Signals(signum).name)

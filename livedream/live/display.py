@@ -21,6 +21,8 @@ from typing import Any
 import numpy as np
 from torch import Tensor
 
+from livedream.command_queue import CommandQueue
+from livedream.commands import Quit
 from livedream.errors import LivedreamError
 from livedream.live.clock import RateMeter
 from livedream.live.headless import dispatch_key, frame_to_rgb8
@@ -32,7 +34,7 @@ from livedream.live.shaders import (
     load_shader,
     motion_uv_matrix,
 )
-from livedream.state import CommandQueue, Quit, State
+from livedream.state import State
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,9 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from livedream.state import Command, CommandQueue, State
+from livedream.command_queue import CommandQueue
+from livedream.commands import Command
+from livedream.state import State
 
 log = logging.getLogger(__name__)
 

@@ -1,18 +1,18 @@
-"""The render loop: drain commands, dream on the feedback buffer, transform, show, record.
+"""The render loop: take the latest state, dream on the feedback buffer, transform, show, record.
 
 One `RenderLoop.tick()` is one dream frame:
 
-1. drain the `CommandQueue` and fold every command into the immutable `State` (`state.apply`);
-   each accepted command's `reply` is called with the new state (OSC/MIDI echo), a rejected one is
-   logged (rate-limited) and the old state kept;
-2. derive side effects by diffing old and new state: recording on/off, model switch (loaded on a
-   worker thread while the show keeps dreaming on the old model), reset (re-seed), fullscreen,
-   quit; numeric parameter changes start an ease when `state.ease_seconds > 0`;
-3. unless paused: `dream_step` on the buffer, blend the live source by `state.source_mix`, apply
-   the transform chain, check the frame is not degenerate (NaN/inf or one flat colour; re-seed if
-   so), then hand it to the display and, when recording, to the recorder.
+1. drain the command queue through the `Dispatcher` (which owns the `State`; in a live show its
+   own thread drains too, so echoes do not wait for this tick) and derive side effects by diffing
+   the state this loop last acted on against the current one: recording on/off
+   (`RecordingControl`), model switch (`ModelSwitcher`, loaded off-thread while the show keeps
+   dreaming on the old model), reset (re-seed), fullscreen, quit, and easing (`Easing`);
+2. unless paused: the look for this frame (eased, then every `look_filters` entry: modulators,
+   the frame-budget governor), one `Dreamer` call (octaves, guide, precision), the live source
+   blended in by `state.source_mix`, the transform chain, a degenerate-frame check (NaN/inf or
+   one flat colour: re-seed), then every output (`display.show`) and the recorder.
 
-The frame stays a device tensor throughout; display upload and recorder are the only readbacks.
+The frame stays a device tensor throughout; outputs and recorder are the only readbacks.
 Time comes from an injectable `Clock`, so tests run the loop with a fake clock.
 """
 
@@ -22,49 +22,48 @@ import logging
 import math
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import Future
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 import torch
 from torch import Tensor
 
+from livedream.command_queue import CommandQueue
+from livedream.commands import Command
 from livedream.control.ratelimit import RateLimitedLog
+from livedream.dream import Dreamer, DreamFn
 from livedream.errors import LivedreamError
 from livedream.live.clock import Clock, RateMeter, SystemClock
-from livedream.look import ChainLink, Look
+from livedream.live.dispatch import Dispatcher, StateObserver
+from livedream.live.easing import Easing
+from livedream.live.model_switch import (
+    ModelKey,
+    ModelLoader,
+    ModelSwitcher,
+    default_loader,
+    fallback_layer,
+)
+from livedream.live.recording import RecorderFactory, RecordingControl
+from livedream.look import Look
 from livedream.models.base import DreamModel
-from livedream.sources import generated_image
-from livedream.state import Command, CommandQueue, Env, State, apply
+from livedream.sources import Source, generated_image, load_image
+from livedream.state import Env, State
 from livedream.transforms.blend import blend
+from livedream.transforms.registry import apply_chain
 
 log = logging.getLogger(__name__)
 
-ModelLoader = Callable[[str, str | None, torch.device], DreamModel]
-StateObserver = Callable[[State, State], None]
-DreamFn = Callable[..., Tensor]
-
+#: (look, now) -> the look to dream with this frame (modulators, the frame-budget governor)
+LookFilter = Callable[[Look, float], Look]
 
 class Display(Protocol):
-    """Where frames go: `HeadlessDisplay` or the pyglet `WindowDisplay`."""
+    """Where frames go: `HeadlessDisplay`, the pyglet `WindowDisplay`, or any output."""
 
-    def show(self, frame: Tensor, state: State, stats: Any = None) -> None: ...
+    def show(self, frame: Tensor, state: State, stats: LoopStats | None = None) -> None: ...
 
     def set_fullscreen(self, on: bool) -> None: ...
 
     def display_fps(self) -> float | None: ...
-
-
-class Recorder(Protocol):
-    """A frame sink (`livedream.record`): `write` must not block the show; `close` finalises."""
-
-    def write(self, frame: Any) -> None: ...
-
-    def close(self) -> None: ...
-
-
-class Source(Protocol):
-    def read(self) -> Tensor: ...
 
 
 @dataclass(frozen=True)
@@ -85,58 +84,10 @@ class LoopStats:
     layers: tuple[str, ...]
     chain: tuple[str, ...]
     loading_model: str | None  # model being loaded off-thread, if any
+    coalesced: int = 0  # value commands superseded in the queue before they were applied
+    extra: Mapping[str, Any] | None = None  # what look filters report (e.g. the governor)
 
 
-# --- easing ------------------------------------------------------------------------------------
-def _lerp_value(a: Any, b: Any, u: float) -> Any:
-    """Interpolate numbers (ints rounded); anything else (bool, str) takes the target value."""
-    numbers = (a, b)
-    if any(isinstance(v, bool) or not isinstance(v, int | float) for v in numbers):
-        return b
-    value = a + (b - a) * u
-    return int(round(value)) if isinstance(b, int) else float(value)
-
-
-_EASED_DREAM = ("step_size", "iterations", "jitter", "octaves", "octave_scale")  # not channel
-
-
-def interpolate_look(start: Look, target: Look, u: float) -> Look:
-    """The look a fraction `u` (0..1) of the way from `start` to `target`.
-
-    Structure (model, layers, chain order, enabled flags) is the target's; numeric dream settings
-    and the numeric parameters of chain links that are the same transform at the same position
-    glide. u >= 1 returns `target` itself.
-    """
-    if u >= 1.0:
-        return target
-    u = max(0.0, u)
-    dream = replace(
-        target.dream,
-        **{
-            k: _lerp_value(getattr(start.dream, k), getattr(target.dream, k), u)
-            for k in _EASED_DREAM
-        },
-    )
-    chain: list[ChainLink] = []
-    for i, link in enumerate(target.chain):
-        old = start.chain[i] if i < len(start.chain) else None
-        if old is None or old.name != link.name:
-            chain.append(link)
-            continue
-        from livedream.transforms import get_transform
-
-        defaults = get_transform(link.name).defaults()
-        keys = set(link.params) | set(old.params)
-        params = {
-            k: _lerp_value(old.params.get(k, defaults.get(k)), link.params.get(k, defaults.get(k)),
-                           u)
-            for k in keys
-        }
-        chain.append(replace(link, params=params))
-    return replace(target, dream=dream, chain=tuple(chain))
-
-
-# --- frames ------------------------------------------------------------------------------------
 def degenerate_reason(frame: Tensor, flat_tolerance: float = 1.0 / 255.0) -> str | None:
     """Why `frame` cannot feed the loop any more ('non-finite', 'flat'), or None when it is fine.
 
@@ -146,40 +97,13 @@ def degenerate_reason(frame: Tensor, flat_tolerance: float = 1.0 / 255.0) -> str
     spread = (frame.amax(dim=(2, 3)) - frame.amin(dim=(2, 3))).amax()
     # One readback for both numbers: each bool()/float() of a device tensor is a full sync.
     finite_flag, spread_value = torch.stack((finite.float(), spread.float())).tolist()
-    finite_ok = finite_flag == 1.0
-    if not finite_ok:
+    if finite_flag != 1.0:
         return "non-finite"
     if not spread_value >= flat_tolerance:
         return "flat"
     return None
 
 
-def _default_loader(name: str, weights: str | None, device: torch.device) -> DreamModel:
-    from livedream.models.registry import load_model
-
-    return load_model(name, weights, device)
-
-
-def _default_dream_fn() -> DreamFn:
-    from livedream.dream import dream_step
-
-    return dream_step
-
-
-def _fallback_layer(model: DreamModel) -> str:
-    try:
-        from livedream.models.registry import default_layer
-
-        layer = default_layer(model.name)
-        if layer in model.layer_names():
-            return layer
-    except (ImportError, LivedreamError):
-        pass
-    names = model.layer_names()
-    return names[len(names) // 2]
-
-
-# --- the loop ----------------------------------------------------------------------------------
 class RenderLoop:
     """The live show's engine; see the module docstring for what one tick does."""
 
@@ -192,7 +116,7 @@ class RenderLoop:
         model: DreamModel | None = None,
         model_loader: ModelLoader | None = None,
         clock: Clock | None = None,
-        recorder_factory: Callable[[], Recorder] | None = None,
+        recorder_factory: RecorderFactory | None = None,
         source: Source | None = None,
         size: tuple[int, int] = (320, 180),
         device: str | torch.device = "cpu",
@@ -200,100 +124,105 @@ class RenderLoop:
         seed: int = 0,
         start_image: Tensor | None = None,
         dream_fn: DreamFn | None = None,
+        autocast: torch.dtype | None = None,
         pause_sleep: float = 1.0 / 60.0,
         observers: Sequence[StateObserver] = (),
+        look_filters: Sequence[LookFilter] = (),
+        outputs: Sequence[Display] = (),
+        dispatcher: Dispatcher | None = None,
     ) -> None:
         self.queue = queue
         self.display = display
-        self.observers = list(observers)  # called (old, new) after every applied command
+        self.outputs = [display, *outputs]
         self.clock: Clock = clock or SystemClock()
         self.device = torch.device(device)
         self.size = size
         self.source = source
         self.seed = seed
-        self.recorder_factory = recorder_factory
         self.pause_sleep = pause_sleep
-        self._loader: ModelLoader = model_loader or _default_loader
-        self._dream: DreamFn = dream_fn or _default_dream_fn()
+        self.look_filters = list(look_filters)
         self._presets = dict(presets or {})
         self._limiter = RateLimitedLog(log, 5.0, clock=self.clock.now)  # a repeat per frame
-        self._lock = threading.Lock()
+        self._models = ModelSwitcher(model_loader or default_loader, self.device)
 
-        self.model = model if model is not None else self._loader(
+        self.model = model if model is not None else self._models.loader(
             state.look.model, state.look.weights, self.device)
         self.model.check_layers(state.look.layers)
-        self._model_key = (state.look.model, state.look.weights)
+        self._model_key: ModelKey = (state.look.model, state.look.weights)
         self._active_layers = tuple(state.look.layers)
-        self.env = Env(layer_names=tuple(self.model.layer_names()), presets=self._presets)
-        self._pending: tuple[tuple[str, str | None], Future[DreamModel]] | None = None
+        self.dreamer = Dreamer(self.model, self._active_layers, state.look.dream, seed=seed,
+                               autocast=autocast, dream_fn=dream_fn)
+        self._guide_path: str | None = None
 
         self._start_image = (
             start_image.to(self.device, torch.float32) if start_image is not None
             else generated_image(size, seed, self.device)
         )
         self.buffer = self._seed_frame()
-        self.generator = torch.Generator().manual_seed(seed)
 
-        self.state = replace(state, recording=False)
-        self.recorder: Recorder | None = None
-        self._ease: tuple[Look, Look, float, float] | None = None  # start, target, t0, seconds
+        initial = replace(state, recording=False)
+        self.dispatcher = dispatcher or Dispatcher(initial, queue, clock=self.clock)
+        self.dispatcher.replace_state(initial)
+        self.dispatcher.observers.extend(observers)
+        self.dispatcher.set_env(self._env())
+        self._seen = initial  # the state whose side effects this loop has performed
+        self._reach = 0  # first frame that a command applied now reaches
+        self.dispatcher.frame_reached = lambda: self._reach
+        self.recording = RecordingControl(recorder_factory, self._limiter)
+        self.easing = Easing()
         self.running = True
         self.frame_index = 0
         self._meter = RateMeter()
-        self._applied = self._rejected = self._reseeds = self._errors = 0
-        self._recorded = 0
-        self._dropped_closed = 0  # dropped counts of recorders already closed
+        self._reseeds = self._errors = 0
+        self._sync_guide(state.look)
         if state.recording:  # start recording through the same path as a command would
-            self._set_state(state)
-            self._side_effects(replace(state, recording=False), state)
+            self.dispatcher.replace_state(state)
+            self._sync()
 
-    # --- commands and state ------------------------------------------------------------------
-    def _set_state(self, state: State) -> None:
-        self.state = state
+    # --- state ---------------------------------------------------------------------------------
+    @property
+    def state(self) -> State:
+        return self.dispatcher.state
+
+    @state.setter
+    def state(self, state: State) -> None:
+        """Replace the state outright, without side effects (tests, start-up)."""
+        self.dispatcher.replace_state(state)
+        self._seen = state
 
     def submit(self, command: Command) -> None:
         """Queue a command from the loop's own thread or any other (same path as controllers)."""
         self.queue.put(command, origin="api")
 
-    def _drain(self) -> None:
-        for envelope in self.queue.drain():
-            old = self.state
-            try:
-                new = apply(old, envelope.command, self.env)
-            except LivedreamError as exc:
-                self._rejected += 1
-                self._limiter.log(f"reject:{type(envelope.command).__name__}",
-                                  f"ignored {envelope.command!r} from {envelope.origin or '?'}: "
-                                  f"{exc}", logging.WARNING)
-                continue
-            self._applied += 1
-            log.debug("frame %d: applied %r from %s", self.frame_index, envelope.command,
-                      envelope.origin or "?")
-            self._set_state(new)
-            self._side_effects(old, new)
-            for observer in self.observers:
-                try:
-                    observer(old, self.state)
-                except Exception as exc:  # an adapter's bug must not stop the show
-                    self._limiter.log("observer", f"state observer: {exc!r}", logging.WARNING)
-            if envelope.reply is not None:
-                try:
-                    envelope.reply(self.state)
-                except Exception as exc:  # a broken controller must not stop the show
-                    self._limiter.log("reply", f"reply to {envelope.origin}: {exc!r}",
-                                      logging.WARNING)
+    def _env(self) -> Env:
+        return Env(layer_names=tuple(self.model.layer_names()), presets=self._presets)
+
+    def _amend(self, change: Callable[[State], State]) -> None:
+        """Correct the state (the side effect did not happen) without re-triggering it."""
+        self._seen = change(self._seen)
+        self.dispatcher.amend(change)
+
+    def _sync(self) -> None:
+        """Perform the side effects of every state change since the last sync."""
+        current = self.dispatcher.state
+        self._reach = self.frame_index + 1  # a change applied from now on reaches the next frame
+        if current is self._seen:
+            return
+        old, self._seen = self._seen, current
+        self._side_effects(old, current)
 
     def _side_effects(self, old: State, new: State) -> None:
         if new.recording != old.recording:
-            self._start_recording() if new.recording else self._stop_recording()
+            if not new.recording:
+                self.recording.stop()
+            elif not self.recording.start():
+                self._amend(lambda s: replace(s, recording=False))
         key = (new.look.model, new.look.weights)
-        if key != self._model_key and (self._pending is None or self._pending[0] != key):
-            self._start_model_load(key)
-        elif key == self._model_key and self._pending is not None:
-            log.info("model switch to %s cancelled", self._pending[0][0])
-            self._pending = None
-        if key == self._model_key:
-            self._active_layers = tuple(new.look.layers)
+        if key != self._model_key:
+            self._models.request(key)
+        else:
+            self._models.cancel()
+            self._set_layers(tuple(new.look.layers))
         if new.reset_count != old.reset_count:
             self.buffer = self._seed_frame()
             log.info("frame %d: buffer re-seeded (reset)", self.frame_index)
@@ -302,107 +231,59 @@ class RenderLoop:
         if new.quit:
             self.running = False
         if new.look != old.look:
-            self._start_ease(old, new)
+            self.easing.start(old.look, new.look, self.clock.now(), new.ease_seconds)
+            self._sync_guide(new.look)
 
-    # --- easing ------------------------------------------------------------------------------
-    def _start_ease(self, old: State, new: State) -> None:
-        now = self.clock.now()
-        if new.ease_seconds <= 0:
-            self._ease = None
+    def _set_layers(self, layers: tuple[str, ...]) -> None:
+        if layers != self._active_layers:
+            self.dreamer.set_layers(layers)
+            self._active_layers = layers
+
+    def _sync_guide(self, look: Look) -> None:
+        """Load the look's guide image (dream towards its features) when it changes."""
+        if look.guide == self._guide_path:
             return
-        current = self._eased_look(now, old.look)
-        self._ease = (current, new.look, now, new.ease_seconds)
-
-    def _eased_look(self, now: float, target: Look | None = None) -> Look:
-        """The look the dream uses at `now`: the state's, or part-way there while easing."""
-        target = target or self.state.look
-        if self._ease is None:
-            return target
-        start, ease_target, t0, seconds = self._ease
-        if ease_target is not target:
-            return target
-        u = (now - t0) / seconds
-        if u >= 1.0:
-            self._ease = None
-            return target
-        return interpolate_look(start, target, u)
+        self._guide_path = look.guide
+        image = None
+        if look.guide is not None:
+            try:
+                image = load_image(look.guide, self.size, self.device)
+            except LivedreamError as exc:
+                self._limiter.log("guide", f"guide image ignored: {exc}", logging.ERROR)
+        self.dreamer.set_guide(image)
 
     def effective_look(self) -> Look:
-        """The look the next frame will use (eased values included)."""
-        return self._eased_look(self.clock.now())
-
-    # --- recording ---------------------------------------------------------------------------
-    def _start_recording(self) -> None:
-        if self.recorder is not None:
-            return
-        if self.recorder_factory is None:
-            self._limiter.log("record:no-target",  # a controller may repeat it
-                              "recording requested but no recording target was configured "
-                              "(start with --record FILE or --record-frames DIR)", logging.ERROR)
-            self._set_state(replace(self.state, recording=False))
-            return
-        try:
-            self.recorder = self.recorder_factory()
-        except (LivedreamError, OSError, ValueError) as exc:
-            log.error("cannot start recording: %s", exc)
-            self._set_state(replace(self.state, recording=False))
-            return
-        log.info("frame %d: recording started", self.frame_index)
-
-    def _stop_recording(self) -> None:
-        recorder, self.recorder = self.recorder, None
-        if recorder is None:
-            return
-        try:
-            recorder.close()
-        except Exception as exc:  # finalising must never take the show down
-            log.error("closing the recording failed: %r", exc)
-        self._dropped_closed += int(getattr(recorder, "dropped", 0) or 0)
-        log.info("frame %d: recording stopped (%d frames written, %d dropped)", self.frame_index,
-                 int(getattr(recorder, "frames_written", self._recorded) or 0),
-                 int(getattr(recorder, "dropped", 0) or 0))
+        """The look the next frame will use (eased values included, before look filters)."""
+        return self.easing.look(self.clock.now(), self.state.look)
 
     # --- model switch --------------------------------------------------------------------------
-    def _start_model_load(self, key: tuple[str, str | None]) -> None:
-        future: Future[DreamModel] = Future()
-
-        def load() -> None:
-            try:
-                future.set_result(self._loader(key[0], key[1], self.device))
-            except BaseException as exc:  # reported on the render thread
-                future.set_exception(exc)
-
-        self._pending = (key, future)
-        log.info("frame %d: loading model %s in the background", self.frame_index, key[0])
-        threading.Thread(target=load, name=f"load-model-{key[0]}", daemon=True).start()
-
     def _poll_model_load(self) -> None:
-        if self._pending is None or not self._pending[1].done():
+        done = self._models.poll()
+        if done is None:
             return
-        (name, weights), future = self._pending
-        self._pending = None
-        try:
-            model = future.result()
-        except Exception as exc:
+        (name, weights), result = done
+        if isinstance(result, BaseException):
             self._limiter.log("model:load-failed",  # rate-limited: OSC can repeat it
                               f"model {name} could not be loaded, staying on "
-                              f"{self._model_key[0]}: {exc}", logging.ERROR)
-            look = replace(self.state.look, model=self._model_key[0], weights=self._model_key[1],
-                           layers=self._active_layers)
-            self._set_state(replace(self.state, look=look))
+                              f"{self._model_key[0]}: {result}", logging.ERROR)
+            model_key, layers = self._model_key, self._active_layers
+            self._amend(lambda s: replace(s, look=replace(
+                s.look, model=model_key[0], weights=model_key[1], layers=layers)))
             return
+        model = result
         layers = tuple(self.state.look.layers)
         valid = set(model.layer_names())
         if not layers or any(layer not in valid for layer in layers):
-            fallback = _fallback_layer(model)
+            fallback = fallback_layer(model)
             log.warning("layers %s are not in model %s; using %s", ", ".join(layers), name,
                         fallback)
             layers = (fallback,)
-            self._set_state(replace(self.state, look=replace(self.state.look, layers=layers)))
+            self._amend(lambda s: replace(s, look=replace(s.look, layers=layers)))
         self.model = model
         self._model_key = (name, weights)
         self._active_layers = layers
-        self.env = Env(layer_names=tuple(model.layer_names()), presets=self._presets)
+        self.dreamer.set_model(model, layers)
+        self.dispatcher.set_env(self._env())
         log.info("frame %d: now dreaming with model %s (layers %s)", self.frame_index, name,
                  ", ".join(layers))
 
@@ -428,24 +309,28 @@ class RenderLoop:
             frame = (0.5 * torch.nan_to_num(frame, nan=0.5).clamp(0, 1) + 0.5 * noise)
         return frame.clone()
 
-    def _dream_frame(self, look: Look) -> Tensor:
+    def _frame_look(self, state: State) -> Look:
+        now = self.clock.now()
+        look = self.easing.look(now, state.look)
+        for look_filter in self.look_filters:
+            look = look_filter(look, now)
+        return look
+
+    def _dream_frame(self, state: State, look: Look) -> Tensor:
         """One dream step + source blend + chain; the old buffer (re-chained) if the step fails."""
         frame = self.buffer
         try:
-            frame = self._dream(self.model, frame, list(self._active_layers), look.dream,
-                                generator=self.generator)
+            frame = self.dreamer(frame, look.dream)
         except Exception as exc:  # the show goes on: log (rate-limited) and skip the step
             self._errors += 1
             self._limiter.log(f"dream:{type(exc).__name__}",
                               f"frame {self.frame_index}: dream step failed: {exc!r}",
                               logging.ERROR)
-        if self.state.source_mix > 0:
+        if state.source_mix > 0:
             source = self._read_source()
             if source is not None:
-                frame = blend(frame, source, self.state.source_mix)
+                frame = blend(frame, source, state.source_mix)
         try:
-            from livedream.transforms import apply_chain
-
             frame = apply_chain(frame, look.chain, t=self.frame_index, seed=self.seed)
         except Exception as exc:
             self._errors += 1
@@ -456,15 +341,17 @@ class RenderLoop:
 
     def tick(self) -> bool:
         """Produce one frame (or, paused, apply commands and wait); False once the show is over."""
-        self._drain()
+        self._reach = self.frame_index
+        self.dispatcher.drain()
+        self._sync()
         self._poll_model_load()
         if not self.running:
             return False
-        if self.state.paused:
+        state = self._seen  # this frame's state (side effects done); later ones: next frame
+        if state.paused:
             self.clock.sleep(self.pause_sleep)
             return True
-        look = self.effective_look()
-        frame = self._dream_frame(look)
+        frame = self._dream_frame(state, self._frame_look(state))
         reason = degenerate_reason(frame)
         if reason is not None:
             self._reseeds += 1
@@ -475,15 +362,11 @@ class RenderLoop:
         self.buffer = frame
         self.frame_index += 1
         self._meter.mark(self.clock.now())
-        self.display.show(frame, self.state, self.stats())
-        if self.recorder is not None:
-            try:
-                self.recorder.write(frame)
-                self._recorded += 1
-            except Exception as exc:
-                log.error("recording failed, stopping it: %r", exc)
-                self._set_state(replace(self.state, recording=False))
-                self._stop_recording()
+        stats = self.stats()
+        for output in self.outputs:
+            output.show(frame, state, stats)
+        if not self.recording.write(frame):
+            self._amend(lambda s: replace(s, recording=False))
         return True
 
     def run(
@@ -507,26 +390,36 @@ class RenderLoop:
     def close(self) -> None:
         """Finalise the recording (if any); the loop can no longer run."""
         self.running = False
-        if self.recorder is not None:
-            self._stop_recording()
+        self.recording.stop()
 
     # --- stats -------------------------------------------------------------------------------
+    @property
+    def recorder(self) -> Any:
+        """The live recorder, if recording."""
+        return self.recording.recorder
+
     def stats(self) -> LoopStats:
-        dropped = self._dropped_closed + int(getattr(self.recorder, "dropped", 0) or 0)
         dream_fps = self._meter.rate()
+        extra: dict[str, Any] = {}
+        for look_filter in self.look_filters:
+            report = getattr(look_filter, "report", None)
+            if callable(report):
+                extra.update(report())
         return LoopStats(
             frames=self.frame_index,
             dream_fps=dream_fps if math.isfinite(dream_fps) else 0.0,
             display_fps=self.display.display_fps(),
-            recording=self.recorder is not None,
-            recorded=self._recorded,
-            dropped=dropped,
-            applied=self._applied,
-            rejected=self._rejected,
+            recording=self.recording.active,
+            recorded=self.recording.recorded,
+            dropped=self.recording.dropped,
+            applied=self.dispatcher.stats.applied,
+            rejected=self.dispatcher.stats.rejected,
             reseeds=self._reseeds,
             errors=self._errors,
             model=self._model_key[0],
             layers=self._active_layers,
             chain=tuple(link.name for link in self.state.look.chain if link.enabled),
-            loading_model=self._pending[0][0] if self._pending else None,
+            loading_model=self._models.loading,
+            coalesced=self.queue.coalesced,
+            extra=extra or None,
         )

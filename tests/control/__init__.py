@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
+from livedream.command_queue import CommandQueue, Envelope
+from livedream.commands import FLAG_FIELDS as FLAGS
+from livedream.commands import Command
 from livedream.errors import LivedreamError
 from livedream.look import ChainLink, Look
-from livedream.state import (
-    FLAGS,
-    Command,
-    CommandQueue,
-    Env,
-    State,
-    apply,
-    param_names,
-    param_value,
-    resolve_param,
-)
+from livedream.paramnames import param_names, param_value, resolve_param
+from livedream.state import Env, State, apply
 
 LAYERS = ("conv1", "conv2", "conv3")
 LOOK = Look(layers=("conv1",), chain=(ChainLink("zoom"), ChainLink("sobel"),
@@ -25,6 +19,27 @@ PRESETS = {
                  chain=(ChainLink("rotate", {"degrees": 5.0}), ChainLink("sobel"))),
 }
 ENV = Env(layer_names=LAYERS, presets=PRESETS)
+
+
+class PutLog(CommandQueue):
+    """A CommandQueue that also records every accepted put in order (before coalescing), so an
+    adapter test sees each command the adapter produced."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.log: list[Envelope] = []
+
+    def put(self, command, reply=None, origin: str = "") -> bool:  # noqa: ANN001
+        accepted = super().put(command, reply, origin)
+        if accepted:
+            self.log.append(Envelope(command, reply, origin))
+        return accepted
+
+    def take(self) -> list[Command]:
+        """Every command put since the last take, in order (and empty the queue)."""
+        self.drain()
+        out, self.log = [e.command for e in self.log], []
+        return out
 
 
 def initial_state() -> State:

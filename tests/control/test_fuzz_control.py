@@ -17,9 +17,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pythonosc.osc_message_builder import OscMessageBuilder
 
+from livedream.command_queue import CommandQueue
+from livedream.commands import SetParam, StepPreset
 from livedream.control.midi import MidiControl, MidiMap
 from livedream.control.osc import ADDRESSES, OscHandler
-from livedream.state import CommandQueue, SetParam, StepPreset
 from tests.control import assert_state_valid, initial_state, run_frame
 from tests.control.test_midi import EXAMPLE, NOTES, Recorder
 from tests.control.test_osc import SENDER, Capture, bundle, osc

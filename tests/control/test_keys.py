@@ -4,17 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from livedream.commands import Quit, Reset, SetFlag, StepLayer, StepPreset, ToggleTransform
 from livedream.control.keys import DEFAULT_TRANSFORM_KEYS, KeyMap, key_command
 from livedream.errors import LivedreamError
-from livedream.state import (
-    Quit,
-    Reset,
-    SetFlag,
-    StepLayer,
-    StepPreset,
-    ToggleTransform,
-    apply,
-)
+from livedream.state import apply
 from livedream.transforms import transform_names
 from tests.control import ENV, initial_state
 

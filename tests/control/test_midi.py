@@ -9,6 +9,15 @@ import mido
 import pytest
 from mido.ports import BaseOutput
 
+from livedream.commands import (
+    LearnMidi,
+    Reset,
+    SetFlag,
+    SetParam,
+    StepLayer,
+    StepPreset,
+    ToggleTransform,
+)
 from livedream.control.midi import (
     CcBinding,
     MidiControl,
@@ -19,18 +28,8 @@ from livedream.control.midi import (
 )
 from livedream.errors import LivedreamError, UnknownNameError
 from livedream.look import DREAM_PARAMS
-from livedream.state import (
-    CommandQueue,
-    LearnMidi,
-    Reset,
-    SetFlag,
-    SetParam,
-    StepLayer,
-    StepPreset,
-    ToggleTransform,
-)
 from livedream.transforms import get_transform
-from tests.control import initial_state, run_frame
+from tests.control import PutLog, initial_state, run_frame
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "controllers" / "midi-map.toml"
 
@@ -54,12 +53,13 @@ def note(number: int, velocity: int = 100, channel: int = 0) -> mido.Message:
     return mido.Message("note_on", channel=channel, note=number, velocity=velocity)
 
 
-def commands(queue: CommandQueue) -> list:
-    return [e.command for e in queue.drain()]
+def commands(queue: PutLog) -> list:
+    """Every command the adapter put, in order (the queue itself coalesces values)."""
+    return queue.take()
 
 
-def control_for(text: str, output=None) -> tuple[MidiControl, CommandQueue]:
-    queue = CommandQueue()
+def control_for(text: str, output=None) -> tuple[MidiControl, PutLog]:
+    queue = PutLog()
     return MidiControl(queue, MidiMap.loads(text, "test.toml"), output=output), queue
 
 
@@ -308,7 +308,7 @@ def test_learn_save_reload_round_trip(tmp_path):
     assert reloaded == control.map
     assert reloaded.cc == [CcBinding(74, "rotate.degrees", 3, -20.0, 20.0),
                            CcBinding(10, "step_size", 5)]
-    again = MidiControl(CommandQueue(), reloaded)
+    again = MidiControl(PutLog(), reloaded)
     for message in (cc(74, 64, channel=2), cc(10, 127, channel=4), note(38)):
         control.handle(message)
         again.handle(message)

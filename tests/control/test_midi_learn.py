@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from livedream.command_queue import CommandQueue
+from livedream.commands import LearnMidi, SetParam
 from livedream.control.midi import MidiControl, MidiMap
 from livedream.control.osc import decode
 from livedream.errors import LivedreamError
@@ -14,7 +16,7 @@ from livedream.live.clock import FakeClock
 from livedream.live.headless import HeadlessDisplay
 from livedream.live.loop import RenderLoop
 from livedream.look import ChainLink, Look
-from livedream.state import CommandQueue, Env, LearnMidi, SetParam, State, apply
+from livedream.state import Env, State, apply
 from tests.tiny_model import TinyDreamModel
 
 LOOK = Look(model="tiny", layers=("conv2",), chain=(ChainLink("zoom", {"scale": 0.05}),))

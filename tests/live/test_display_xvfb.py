@@ -10,6 +10,8 @@ import pytest
 import torch
 
 import livedream.transforms.geometry  # noqa: F401  (registers zoom)
+from livedream.command_queue import CommandQueue
+from livedream.commands import SetFlag
 from livedream.live.clock import SystemClock
 from livedream.live.loop import RenderLoop
 from livedream.live.shaders import (
@@ -20,7 +22,7 @@ from livedream.live.shaders import (
     motion_uv_matrix,
 )
 from livedream.look import ChainLink, Look
-from livedream.state import CommandQueue, SetFlag, State
+from livedream.state import State
 from tests.tiny_model import TinyDreamModel
 
 pytestmark = pytest.mark.display

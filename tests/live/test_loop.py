@@ -10,21 +10,15 @@ from dataclasses import replace
 import pytest
 import torch
 
+from livedream.command_queue import CommandQueue
+from livedream.commands import Quit, Reset, SetFlag, SetLayer, SetModel, SetParam, ToggleTransform
 from livedream.errors import ModelUnavailableError
 from livedream.live.clock import FakeClock
+from livedream.live.easing import interpolate_look
 from livedream.live.headless import HeadlessDisplay
-from livedream.live.loop import RenderLoop, degenerate_reason, interpolate_look
+from livedream.live.loop import RenderLoop, degenerate_reason
 from livedream.look import ChainLink, DreamSettings, Look
-from livedream.state import (
-    CommandQueue,
-    Quit,
-    Reset,
-    SetFlag,
-    SetLayer,
-    SetModel,
-    SetParam,
-    State,
-)
+from livedream.state import State
 from tests.tiny_model import TinyDreamModel
 
 SIZE = (64, 48)
@@ -76,18 +70,20 @@ def make_loop(state: State | None = None, **kw):
     return loop, queue, display, clock, dream
 
 
-def test_commands_applied_in_order_once_per_frame_and_replies_called():
+def test_commands_applied_once_per_frame_latest_value_per_target_and_replies_called():
     loop, queue, display, _, dream = make_loop()
     echoed: list[float] = []
-    for value in (1.0, 2.0, 3.0):
+    for value in (1.0, 2.0, 3.0):  # one fader moved three times between two frames
         queue.put(SetParam("step_size", value), reply=lambda s: echoed.append(
             s.look.dream.step_size))
+    queue.put(SetParam("jitter", 4))
     loop.tick()
-    assert echoed == [1.0, 2.0, 3.0]
+    assert echoed == [3.0]  # coalesced: only the latest value per target is applied and echoed
     assert len(dream.calls) == 1 and dream.calls[0][0].step_size == 3.0
-    assert loop.stats().applied == 3
+    assert dream.calls[0][0].jitter == 4
+    assert loop.stats().applied == 2 and loop.stats().coalesced == 2
     loop.tick()
-    assert loop.stats().applied == 3 and len(dream.calls) == 2
+    assert loop.stats().applied == 2 and len(dream.calls) == 2
     assert display.frames_shown == 2 and loop.frame_index == 2
     # A command queued during frame N is applied at the start of frame N+1.
     queue.put(SetParam("step_size", 4.0))
@@ -100,25 +96,30 @@ def test_invalid_commands_logged_ignored_and_rate_limited(caplog):
     loop, queue, _, _, dream = make_loop()
     replies: list[State] = []
     queue.put(SetLayer("conv1"))
-    queue.put(SetLayer("no_such_layer"), reply=replies.append)
     queue.put(SetParam("step_size", 999.0), reply=replies.append)
-    queue.put(SetParam("step_size", 2.0))
+    queue.put(ToggleTransform("no_such_transform"), reply=replies.append)
     with caplog.at_level(logging.WARNING, logger="livedream.live.loop"):
         loop.tick()
     assert replies == []  # rejected commands are not echoed
-    assert loop.state.look.layers == ("conv1",) and loop.state.look.dream.step_size == 2.0
+    assert loop.state.look.layers == ("conv1",) and loop.state.look.dream.step_size == 1.5
     assert dream.calls[-1][1] == ("conv1",)
-    text = caplog.text
-    assert "no_such_layer" in text and "relu3" in text  # names the valid layers
-    assert "999" in text
+    assert "999" in caplog.text and "no_such_transform" in caplog.text
     assert loop.stats().rejected == 2
-    caplog.clear()
-    for _ in range(20):
-        queue.put(SetLayer("no_such_layer"))
+    # The latest word on a target wins even when it is invalid: it is rejected, the state kept.
+    queue.put(SetLayer("conv3"))
+    queue.put(SetLayer("no_such_layer"), reply=replies.append)
     with caplog.at_level(logging.WARNING, logger="livedream.live.loop"):
         loop.tick()
-    assert len([r for r in caplog.records if "no_such_layer" in r.getMessage()]) <= 1
-    assert loop.stats().rejected == 22 and loop.frame_index == 2
+    assert loop.state.look.layers == ("conv1",) and replies == []
+    assert "no_such_layer" in caplog.text and "relu3" in caplog.text  # names the valid layers
+    assert loop.stats().rejected == 3
+    caplog.clear()
+    for _ in range(20):  # triggers are not coalesced: each is rejected, logged once per 5 s
+        queue.put(ToggleTransform("no_such_transform"))
+    with caplog.at_level(logging.WARNING, logger="livedream.live.loop"):
+        loop.tick()
+    assert len([r for r in caplog.records if "no_such_transform" in r.getMessage()]) <= 1
+    assert loop.stats().rejected == 23 and loop.frame_index == 3
 
 
 def test_pause_stops_dreaming_but_keeps_applying_commands():

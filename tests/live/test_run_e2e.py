@@ -28,9 +28,10 @@ import pytest
 import torch
 from PIL import Image
 
+from livedream.command_queue import CommandQueue
 from livedream.control.osc import build_message, parse_datagram
 from livedream.look import ChainLink, DreamSettings, Look
-from livedream.state import CommandQueue, State
+from livedream.state import State
 from livedream.transforms import apply_chain
 from tests.reliability.show import free_udp_port
 

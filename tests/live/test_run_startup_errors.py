@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from livedream.cli import main
+from livedream.command_queue import CommandQueue
 from livedream.control.osc import OscControl
 from livedream.errors import LivedreamError
-from livedream.state import CommandQueue
 
 
 @pytest.mark.parametrize(

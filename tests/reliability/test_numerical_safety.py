@@ -14,13 +14,15 @@ import logging
 import pytest
 import torch
 
+from livedream.command_queue import CommandQueue
+from livedream.commands import Reset, SetChain, SetParam
 from livedream.dream import dream_step
 from livedream.live.clock import FakeClock
 from livedream.live.headless import HeadlessDisplay
 from livedream.live.loop import RenderLoop
 from livedream.look import DREAM_PARAMS, ChainLink, DreamSettings, Look
 from livedream.params import Param
-from livedream.state import CommandQueue, Reset, SetChain, SetParam, State
+from livedream.state import State
 from livedream.transforms import get_transform, registry, transform_names
 from livedream.transforms.registry import transform
 from tests.tiny_model import TinyDreamModel

@@ -14,11 +14,13 @@ from pathlib import Path
 import pytest
 
 from livedream.cli import build_parser
+from livedream.command_queue import CommandQueue
+from livedream.commands import LoadPreset
 from livedream.control.osc import OscControl, OscError, decode
 from livedream.errors import LivedreamError, PresetError
 from livedream.look import Look
 from livedream.presets import find_preset, list_presets
-from livedream.state import CommandQueue, Env, LoadPreset, State, apply
+from livedream.state import Env, State, apply
 
 PACKAGE = Path(__file__).resolve().parents[2] / "livedream"
 SOURCES = sorted(PACKAGE.rglob("*.py"))

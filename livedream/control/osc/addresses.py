@@ -1,0 +1,379 @@
+"""The OSC address table, as data: address -> arguments -> command -> echo -> current value.
+
+`ROUTES` is the one definition of livedream's OSC address space. `decode` (messages into
+commands), `echo_messages` (what goes back to the sender), `dump_messages` (the `/livedream/state`
+reply), `docs/osc.md`'s address table (`markdown_table`, checked by a test) and the OSCQuery
+namespace are all derived from it. Flags and triggers come from the command vocabulary
+(`livedream.commands.FLAGS` / `TRIGGERS`), parameter names from `livedream.paramnames`.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from livedream.commands import (
+    FLAGS,
+    TRIGGERS,
+    Command,
+    LearnMidi,
+    LoadPreset,
+    QueryState,
+    Quit,
+    SetChain,
+    SetEase,
+    SetFlag,
+    SetLayer,
+    SetLayers,
+    SetModel,
+    SetParam,
+    SetSourceMix,
+    SetTransform,
+    ToggleTransform,
+)
+from livedream.control.osc.wire import Message, OscError
+from livedream.look import DREAM_PARAMS
+from livedream.paramnames import (
+    SHOW_PARAMS,
+    name_from_path,
+    param_value,
+    path_of_name,
+    resolve_param,
+)
+from livedream.state import State
+from livedream.transforms.registry import get_transform
+
+PREFIX = "/livedream"
+MAX_NAME = 200
+MAX_LIST = 32
+_NAME = re.compile(r"[A-Za-z0-9_]+")
+_PLAIN_FILE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]*")
+
+Args = Sequence[Any]
+#: (full address, the part after the route's prefix for pattern routes, args) -> command or None
+Builder = Callable[[str, str, Args], Command | None]
+#: (full address, command, state after it) -> echo messages
+Echo = Callable[[str, Command, State], list[Message]]
+
+
+# --- argument checks ----------------------------------------------------------------------------
+def count(address: str, args: Args, lo: int, hi: int) -> None:
+    if not lo <= len(args) <= hi:
+        want = str(lo) if lo == hi else f"{lo} to {hi}"
+        raise OscError("wrong argument count",
+                       f"{address}: expected {want} argument(s), got {len(args)}")
+
+
+def number(address: str, arg: Any) -> float | int:
+    if isinstance(arg, bool) or not isinstance(arg, int | float):
+        raise OscError("wrong argument type", f"{address}: expected a number, got {arg!r}")
+    if not math.isfinite(arg):
+        raise OscError("non-finite number", f"{address}: expected a finite number, got {arg!r}")
+    return arg
+
+
+def truth(address: str, arg: Any) -> bool:
+    return arg if isinstance(arg, bool) else number(address, arg) != 0
+
+
+def name(address: str, arg: Any, what: str) -> str:
+    if not isinstance(arg, str):
+        raise OscError("wrong argument type", f"{address}: expected a {what} name, got {arg!r}")
+    if not arg or len(arg) > MAX_NAME:
+        raise OscError("bad value", f"{address}: {what} name must be 1..{MAX_NAME} characters")
+    return arg
+
+
+def plain_file(address: str, arg: Any, what: str) -> str:
+    text = name(address, arg, what)
+    if not _PLAIN_FILE.fullmatch(text) or ".." in text or text.lower().endswith(".prototxt"):
+        raise OscError("bad value", f"{address}: {what} must be a plain name (no paths or "
+                       f".prototxt over OSC; load Caffe models with --model), got {text!r}")
+    return text
+
+
+def trigger(address: str, args: Args, command: Command) -> Command | None:
+    """Trigger addresses fire with no argument or a non-zero one (button press), not on release."""
+    count(address, args, 0, 1)
+    return command if not args or truth(address, args[0]) else None
+
+
+def one_name(what: str, make: Callable[[str], Command]) -> Builder:
+    def build(address: str, _tail: str, args: Args) -> Command:
+        count(address, args, 1, 1)
+        return make(name(address, args[0], what))
+    return build
+
+
+def names(what: str, lo: int, make: Callable[[tuple[str, ...]], Command]) -> Builder:
+    def build(address: str, _tail: str, args: Args) -> Command:
+        count(address, args, lo, MAX_LIST)
+        return make(tuple(name(address, a, what) for a in args))
+    return build
+
+
+def one_number(make: Callable[[float], Command]) -> Builder:
+    def build(address: str, _tail: str, args: Args) -> Command:
+        count(address, args, 1, 1)
+        return make(float(number(address, args[0])))
+    return build
+
+
+# --- the routes ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Route:
+    """One address (or a family `param/<name>`): how it decodes, echoes and reads back.
+
+    `path` is below `/livedream/`; a `<...>` segment matches the rest of the address.
+    `value` gives the current arguments (for `/livedream/state` and OSCQuery VALUE); None for
+    triggers and actions. `types` are the OSC type tags of the value (OSCQuery TYPE).
+    """
+
+    path: str
+    args: str
+    doc: str
+    echo_doc: str
+    build: Builder
+    echo: Echo | None = None
+    value: Callable[[State], list[Any]] | None = None
+    types: str = ""
+
+    @property
+    def address(self) -> str:
+        return f"{PREFIX}/{self.path}"
+
+    @property
+    def prefix(self) -> str | None:
+        """`toggle/` for `toggle/<transform>`; None for a fixed address."""
+        head, sep, _ = self.path.partition("<")
+        return head if sep else None
+
+
+def same_address(value: Callable[[State], list[Any]]) -> Echo:
+    return lambda address, _command, state: [(address, value(state))]
+
+
+def at(address: str, value: Callable[[State], list[Any]]) -> Echo:
+    return lambda _address, _command, state: [(address, value(state))]
+
+
+def _layer(state: State) -> list[Any]:
+    return [state.look.layers[0] if state.look.layers else ""]
+
+
+def _chain(state: State) -> list[Any]:
+    return [link.name for link in state.look.chain]
+
+
+def _model(state: State) -> list[Any]:
+    return [state.look.model] + ([state.look.weights] if state.look.weights else [])
+
+
+def _enabled(state: State, transform: str) -> int:
+    return int(any(link.name == transform and link.enabled for link in state.look.chain))
+
+
+def _param(address: str, tail: str, args: Args) -> Command:
+    parsed = name_from_path(tail)
+    if parsed is None:
+        raise OscError("unknown address", f"{address}: bad parameter name {tail!r} "
+                       "(use <param>, <transform>/<param> or <index>/<param>)")
+    param, raw = parsed
+    count(address, args, 1, 1)
+    value = args[0]
+    if not raw:
+        return SetParam(param, number(address, value), normalized=True)
+    if isinstance(value, str):
+        value = name(address, value, "value")
+    elif not isinstance(value, bool):
+        value = number(address, value)
+    return SetParam(param, value)
+
+
+def _param_echo(address: str, command: Command, state: State) -> list[Message]:
+    assert isinstance(command, SetParam)
+    _, _, spec = resolve_param(state.look, command.name)
+    value = param_value(state.look, command.name, state.settings)
+    return [(address, [spec.to_normalized(value) if command.normalized else value])]
+
+
+def _toggle_one(address: str, tail: str, args: Args) -> Command | None:
+    if not _NAME.fullmatch(tail):
+        raise OscError("unknown address", f"{address}: bad transform name {tail!r}")
+    return trigger(address, args, ToggleTransform(tail))
+
+
+def _toggle_echo(address: str, command: Command, state: State) -> list[Message]:
+    assert isinstance(command, ToggleTransform)
+    enabled = _enabled(state, command.name)
+    return [(address, [command.name, enabled] if address == f"{PREFIX}/toggle" else [enabled])]
+
+
+def _model_build(address: str, _tail: str, args: Args) -> Command:
+    count(address, args, 1, 2)
+    weights = plain_file(address, args[1], "weights") if len(args) > 1 else None
+    return SetModel(plain_file(address, args[0], "model"), weights)
+
+
+def flag_route(control: str, doc: str) -> Route:
+    """`/livedream/<control> [i]` for a flag of the vocabulary (no argument toggles)."""
+    field = FLAGS[control]
+
+    def build(address: str, _tail: str, args: Args) -> Command:
+        count(address, args, 0, 1)
+        return SetFlag(field, truth(address, args[0]) if args else None)
+
+    def value(state: State) -> list[Any]:
+        return [int(getattr(state, field))]
+
+    return Route(control, "[i]", f"{doc}; no argument toggles", "same address, `i`", build,
+                 at(f"{PREFIX}/{control}", value), value, "i")
+
+
+def trigger_route(name_: str, doc: str, echo_doc: str, echo: Echo | None,
+                  value: Callable[[State], list[Any]] | None = None) -> Route:
+    """`/livedream/<name> [x]` for a trigger of the vocabulary (`value`: what it counts)."""
+    def build(address: str, _tail: str, args: Args) -> Command | None:
+        return trigger(address, args, TRIGGERS[name_]())
+
+    return Route(name_, "[x]", f"{doc} (trigger)", echo_doc, build, echo, value,
+                 "i" if value is not None else "")
+
+
+_LAYER_ECHO = at(f"{PREFIX}/layer", _layer)
+_PRESET = at(f"{PREFIX}/preset", lambda s: [s.preset or ""])
+_LEARN = at(f"{PREFIX}/midi/learn", lambda s: [s.midi_learn or ""])
+
+ROUTES: tuple[Route, ...] = (
+    Route("layer", "s", "dream this layer of the current model", "`/livedream/layer s`",
+          one_name("layer", SetLayer), _LAYER_ECHO, _layer, "s"),
+    Route("layers", "s...", "dream several layers at once", "same address, the layers",
+          names("layer", 1, SetLayers), same_address(lambda s: list(s.look.layers)),
+          lambda s: list(s.look.layers), "s"),
+    trigger_route("layer/next", "next layer of the model", "`/livedream/layer s`", _LAYER_ECHO),
+    trigger_route("layer/prev", "previous layer", "`/livedream/layer s`", _LAYER_ECHO),
+    Route("transform", "s", "replace the chain with this one transform (default params)",
+          "same address, chain names", one_name("transform", SetTransform),
+          same_address(_chain)),
+    Route("chain", "s...", "replace the chain with these transforms, in order",
+          "same address, chain names", names("transform", 0, SetChain), same_address(_chain),
+          _chain, "s"),
+    Route("toggle", "s", "enable/disable a transform of the chain (appended if absent)",
+          "`/livedream/toggle s i` (name, enabled)", one_name("transform", ToggleTransform),
+          _toggle_echo),
+    Route("toggle/<transform>", "[x]", "same, one button per transform (trigger)",
+          "same address, `i` enabled", _toggle_one, _toggle_echo),
+    Route("param/<name>", "f", "set a parameter from a normalised 0..1 value (clamped)",
+          "same address, normalised value", _param, _param_echo),
+    Route("param/<name>/raw", "f\\|i\\|s\\|T\\|F", "set a parameter in its own units",
+          "same address, raw value", _param, _param_echo),
+    Route("preset", "s", "load a preset by name", "`/livedream/preset s`",
+          one_name("preset", LoadPreset), _PRESET, lambda s: [s.preset or ""], "s"),
+    trigger_route("preset/next", "next preset", "`/livedream/preset s`", _PRESET),
+    trigger_route("preset/prev", "previous preset", "`/livedream/preset s`", _PRESET),
+    flag_route("pause", "pause (1) / run (0)"),
+    flag_route("record", "record (1) / stop (0)"),
+    flag_route("overlay", "on-screen overlay on/off"),
+    flag_route("fullscreen", "fullscreen on/off"),
+    Route("source/mix", "f", "weight of the live source blended in, 0..1", "same address, `f`",
+          one_number(SetSourceMix), same_address(lambda s: [s.source_mix]),
+          lambda s: [s.source_mix], "f"),
+    Route("ease", "f", "seconds over which parameter changes glide, 0..30", "same address, `f`",
+          one_number(SetEase), same_address(lambda s: [s.ease_seconds]),
+          lambda s: [s.ease_seconds], "f"),
+    Route("model", "s [s]", "switch model (built-in name), optional weights file name",
+          "same address", _model_build, same_address(_model), _model, "s"),
+    trigger_route("reset", "re-seed the feedback buffer", "same address, reset count",
+                  same_address(lambda s: [s.reset_count]), lambda s: [s.reset_count]),
+    Route("midi/learn", "s", "MIDI learn: the next knob moved controls this parameter; the map "
+          "is saved to `--midi-map` (or `midi-map.toml`)",
+          "same address, the armed parameter (empty when done)",
+          one_name("parameter", LearnMidi), _LEARN, lambda s: [s.midi_learn or ""], "s"),
+    Route("midi/learn/cancel", "[x]", "disarm MIDI learn (trigger)", "`/livedream/midi/learn s`",
+          lambda address, _tail, args: trigger(address, args, LearnMidi(None)), _LEARN),
+    Route("state", "", "reply with the full state, one message per value", "see below",
+          lambda address, _tail, args: trigger(address, args, QueryState()),
+          lambda _address, _command, state: dump_messages(state)),
+    Route("quit", "[x]", "stop the show (only when enabled with `allow_quit`)", "none",
+          lambda address, _tail, args: trigger(address, args, Quit())),
+)
+
+_EXACT = {route.path: route for route in ROUTES if route.prefix is None}
+_PATTERNS = sorted((route for route in ROUTES if route.prefix is not None),
+                   key=lambda route: -len(route.path))
+
+#: (address, arguments, meaning) of every route, for listings and fuzzers.
+ADDRESSES: tuple[tuple[str, str, str], ...] = tuple(
+    (route.address, route.args.replace("\\|", "|"), route.doc) for route in ROUTES)
+
+
+def route_of(address: str) -> tuple[Route, str]:
+    """The route an address belongs to and the matched tail; OscError for unknown addresses."""
+    if not address.startswith(PREFIX + "/"):
+        raise OscError("unknown address", f"{address[:80]!r} is not under {PREFIX}/")
+    path = address[len(PREFIX) + 1:]
+    if path in _EXACT:
+        return _EXACT[path], ""
+    for route in _PATTERNS:
+        prefix = route.prefix or ""
+        if path.startswith(prefix):
+            tail = path[len(prefix):]
+            raw_suffix = route.path.endswith("/raw")
+            if raw_suffix != tail.endswith("/raw"):
+                continue
+            return route, tail
+    raise OscError("unknown address", f"unknown address {address[:80]!r}; see docs/osc.md")
+
+
+def decode(address: str, args: Args, allow_quit: bool = False) -> Command | None:
+    """Decode one OSC message into a Command; None for a button release (nothing to do).
+
+    Raises OscError (a LivedreamError) naming the address and what was wrong.
+    """
+    route, tail = route_of(address)
+    if route.path == "quit" and not allow_quit:
+        raise OscError("quit disabled", f"{address}: quitting over OSC is disabled")
+    return route.build(address, tail, args)
+
+
+def echo_messages(address: str, command: Command, state: State) -> list[Message]:
+    """What to tell the sender after its command applied (the same address where it has one)."""
+    route, _ = route_of(address)
+    return route.echo(address, command, state) if route.echo is not None else []
+
+
+def param_paths(state: State) -> list[tuple[str, str]]:
+    """(parameter name, OSC path below param/) of every parameter of the state: dream, show and
+    chain parameters; transforms that appear twice are addressed by chain index."""
+    look = state.look
+    out = [(key, key) for key in DREAM_PARAMS] + [(key, path_of_name(key)) for key in SHOW_PARAMS]
+    heads = [link.name for link in look.chain]
+    for i, link in enumerate(look.chain):
+        head = link.name if heads.count(link.name) == 1 else str(i)
+        out += [(f"{head}.{key}", f"{head}/{key}") for key in get_transform(link.name).params]
+    return out
+
+
+def dump_messages(state: State) -> list[Message]:
+    """The full state, one message per value (the reply to `/livedream/state`)."""
+    out: list[Message] = [(route.address, route.value(state)) for route in ROUTES
+                          if route.value is not None]
+    out += [(f"{PREFIX}/toggle/{link.name}", [int(link.enabled)]) for link in state.look.chain]
+    for param, path in param_paths(state):
+        _, _, spec = resolve_param(state.look, param)
+        value = param_value(state.look, param, state.settings)
+        address = f"{PREFIX}/param/{path}"
+        out += [(address, [spec.to_normalized(value)]), (address + "/raw", [value])]
+    return out
+
+
+def markdown_table() -> str:
+    """The address table of docs/osc.md, generated from ROUTES."""
+    lines = ["| Address | Arguments | What it does | Echo |", "|---|---|---|---|"]
+    for route in ROUTES:
+        args = f"`{route.args}`" if route.args else ""
+        lines.append(f"| `{route.address}` | {args} | {route.doc} | {route.echo_doc} |")
+    return "\n".join(lines)
