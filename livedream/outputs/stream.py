@@ -152,13 +152,24 @@ class OutputStream:
             self.subscriptions.append(sub)
         return sub
 
+    def unsubscribe(self, sub: Subscription) -> None:
+        """Stop offering frames to `sub` (the caller closes it)."""
+        with self._lock:
+            if sub in self.subscriptions:
+                self.subscriptions.remove(sub)
+
     def push(self, frame: Tensor, chain: Sequence[ChainLink], now: float | None = None) -> None:
         """A new dream frame from the render loop (cheap: keeps a reference)."""
         self.compositor.push(frame, chain, self.clock.now() if now is None else now)
 
     # --- producing -----------------------------------------------------------------------------
     def produce(self, now: float) -> OutputFrame | None:
-        """Compose, read back and fan out the output frame for `now` (None before any dream)."""
+        """Compose, read back and fan out the output frame for `now` (None before any dream, or
+        while nothing is subscribed: no work for nobody)."""
+        with self._lock:
+            subs = list(self.subscriptions)
+        if not subs:
+            return None
         image = self.compositor.render(now)
         if image is None:
             return None
@@ -166,22 +177,21 @@ class OutputStream:
         self.readbacks += 1
         frame = OutputFrame(pixels, self.frames, now, self.compositor.pushed)
         self.frames += 1
-        with self._lock:
-            subs = list(self.subscriptions)
         for sub in subs:
             sub.offer(frame)
         return frame
 
     def run(self, max_frames: int | None = None) -> None:
-        """Produce frames on the 1/fps grid until `stop()` (or `max_frames` output frames).
+        """Produce frames on the 1/fps grid until `stop()` (or `max_frames` output ticks).
 
         A tick that is already more than one interval late is skipped (counted in `late`) rather
         than produced in a burst.
         """
         interval = 1.0 / self.fps
         due = self.clock.now()
+        ticks = 0
         while not self._stop.is_set():
-            if max_frames is not None and self.frames >= max_frames:
+            if max_frames is not None and ticks >= max_frames:
                 return
             now = self.clock.now()
             if now < due:
@@ -196,6 +206,7 @@ class OutputStream:
             except Exception as exc:  # e.g. a device error: log, keep the show and the stream
                 log.error("output frame failed: %r", exc)
             due += interval
+            ticks += 1
 
     def start(self) -> None:
         """Run the stream on its own thread."""

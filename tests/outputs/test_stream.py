@@ -97,6 +97,7 @@ def test_frames_on_the_output_grid_with_continuous_motion():
 def test_late_ticks_are_skipped_not_bursted():
     stream, clock = _stream(fps=10.0)
     clock.tick = 0.35  # every clock read costs 0.35 s: the stream can never keep up
+    stream.subscribe(ListSink(), "s", max_queue=100)
     stream.run(max_frames=5)
     assert stream.frames == 5 and stream.late > 0
 
@@ -139,6 +140,12 @@ def test_recorder_sink_gets_the_pixels_and_times(tmp_path):
     stream.close()
     info = probe_video(path)
     assert info.frames == 15 and (info.width, info.height) == (32, 24)
+
+
+def test_no_subscriber_no_work():
+    stream, _ = _stream()
+    stream.run(max_frames=3)
+    assert stream.frames == 0 and stream.readbacks == 0
 
 
 def test_read_back_quantises_like_the_recorder_and_bad_fps_is_clear():
