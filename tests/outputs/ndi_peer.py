@@ -2,6 +2,7 @@
 
     python -m tests.outputs.ndi_peer send NAME N FORMAT WIDTH HEIGHT
     python -m tests.outputs.ndi_peer receive NAME SECONDS OUT.npz
+    python -m tests.outputs.ndi_peer hold NAME FORMAT WIDTH HEIGHT SECONDS  (picture 7, 30 fps)
 """
 
 from __future__ import annotations
@@ -39,6 +40,24 @@ def send(name: str, n: int, fmt: str, width: int, height: int) -> None:
     sender.close()
 
 
+def hold(name: str, fmt: str, width: int, height: int, seconds: float) -> None:
+    """Send the still picture `pattern(7)` for `seconds` (or until nobody listens any more)."""
+    sender = NdiSender(name, 30.0, fmt)
+    picture = pattern(7, width, height)
+    t0 = time.monotonic()
+    seen = False
+    i = 0
+    while time.monotonic() - t0 < seconds:
+        sender.send(OutputFrame(picture, i, i / 30, i))
+        i += 1
+        connected = sender.connections(0) > 0
+        if seen and not connected:
+            break  # the show has finished
+        seen = seen or connected
+        time.sleep(1 / 30)
+    sender.close()
+
+
 def receive(name: str, seconds: float, out: str) -> None:
     receiver = NdiReceiver(name, timeout=20)
     frames, stamps = [], []
@@ -61,5 +80,7 @@ if __name__ == "__main__":
     mode, *args = sys.argv[1:]
     if mode == "send":
         send(args[0], int(args[1]), args[2], int(args[3]), int(args[4]))
+    elif mode == "hold":
+        hold(args[0], args[1], int(args[2]), int(args[3]), float(args[4]))
     else:
         receive(args[0], float(args[1]), args[2])
