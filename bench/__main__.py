@@ -32,6 +32,7 @@ ROWS: dict[int, str] = {
     5: "bench.control_latency",
     6: "bench.display",
     7: "bench.memory",
+    11: "bench.outputs",
 }
 QUICK_SIZES = ((320, 180),)
 
@@ -42,7 +43,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                    "--quick: 320x180)")
     p.add_argument("--repeat", type=int, help="timed samples per measurement (default 3; quick 2)")
     p.add_argument("--quick", action="store_true", help="small sizes and few samples (~3 min)")
-    p.add_argument("--rows", default="1,2,3,4,5,6,7", help="which rows to run, e.g. 1,2")
+    p.add_argument("--rows", default="1,2,3,4,5,6,7,11", help="which rows to run, e.g. 1,2")
     p.add_argument("--layers", default=",".join(STANDARD_LAYERS), help="row 1 layers")
     p.add_argument("--preset", default=DEFAULT_PRESET, help="preset for rows 3-6")
     p.add_argument("--frames", type=int, help="frames per sample in rows 3-4 (default 3; quick 1)")
@@ -73,10 +74,10 @@ def parse_rows(text: str) -> list[int]:
     try:
         rows = sorted({int(x) for x in text.split(",") if x.strip()})
     except ValueError:
-        raise SystemExit(f"--rows {text!r}: expected numbers 1-7, e.g. 1,3") from None
+        raise SystemExit(f"--rows {text!r}: expected row numbers, e.g. 1,3") from None
     bad = [r for r in rows if r not in ROWS]
     if bad or not rows:
-        raise SystemExit(f"--rows {text!r}: valid rows are 1-7")
+        raise SystemExit(f"--rows {text!r}: valid rows are {', '.join(map(str, ROWS))}")
     return rows
 
 

@@ -12,9 +12,9 @@ clear error naming the extra (`pip install 'livedream[ndi]'`).
 
 from __future__ import annotations
 
-import importlib
 import time
 from fractions import Fraction
+from importlib import import_module
 from types import ModuleType
 from typing import Any
 
@@ -36,7 +36,7 @@ class NdiUnavailableError(LivedreamError):
 def require_ndi() -> ModuleType:
     """The cyndilib package, or NdiUnavailableError naming the extra."""
     try:
-        return importlib.import_module("cyndilib")
+        return import_module("cyndilib")
     except ImportError as exc:  # also a libndi that fails to load
         raise NdiUnavailableError(f"NDI is not available ({exc}); {EXTRA_HINT}") from None
 

@@ -94,6 +94,10 @@ class StreamRecording:
         if self.closed:
             return
         self.closed = True
+        try:  # the picture on screen now is the show's last: record it (short shows included)
+            self.stream.produce(self.stream.clock.now())
+        except Exception as exc:  # the recording is still finalised below
+            log.error("last output frame failed: %r", exc)
         for sub in self._subs:
             self.stream.unsubscribe(sub)
             sub.close(timeout=30.0)

@@ -8,9 +8,9 @@ virtual camera on Windows and macOS. It is an optional extra (`pip install
 
 from __future__ import annotations
 
-import importlib
 import logging
 from collections.abc import Callable
+from importlib import import_module
 from typing import Any
 
 from livedream.errors import LivedreamError
@@ -30,7 +30,7 @@ class VirtualCamUnavailableError(LivedreamError):
 
 def _pyvirtualcam_camera() -> CameraFactory:
     try:
-        module = importlib.import_module("pyvirtualcam")
+        module = import_module("pyvirtualcam")
     except ImportError as exc:
         raise VirtualCamUnavailableError(f"virtual camera not available ({exc}); "
                                          f"{EXTRA_HINT}") from None

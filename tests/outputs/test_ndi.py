@@ -40,7 +40,7 @@ def test_missing_extra_is_a_clear_error(monkeypatch):
     def no_cyndilib(name):
         raise ImportError(f"No module named {name!r}")
 
-    monkeypatch.setattr(ndi.importlib, "import_module", no_cyndilib)
+    monkeypatch.setattr(ndi, "import_module", no_cyndilib)
     with pytest.raises(ndi.NdiUnavailableError, match=r"livedream\[ndi\]"):
         ndi.NdiSender("x", 30.0)
     from livedream.sources import SourceError

@@ -81,3 +81,41 @@ def test_ndi_source_feeds_the_dream(tmp_path):
     error = error_to(7)
     assert error < 6.0, f"dream frame is not the NDI source's picture (error {error:.1f}/255)"
     assert error_to(20) > 4 * error  # another picture does not match: it is the sender's
+
+
+def test_ndi_out_without_the_extra_stops_at_startup_naming_it(monkeypatch, capsys):
+    import livedream.models.registry as registry
+    from livedream.cli import main
+    from livedream.outputs import ndi
+    from tests.outputs.show_peer import tiny_model
+
+    def missing(name):
+        raise ImportError(f"No module named {name!r}")
+
+    monkeypatch.setattr(registry, "load_model", tiny_model)
+    monkeypatch.setattr(ndi, "import_module", missing)
+    argv = ["run", "--headless", "--frames", "2", "--osc-port", "0", "--size", "32x18",
+            "--layer", "conv2"]
+    assert main([*argv, "--ndi-out", "X"]) == 1
+    assert "livedream[ndi]" in capsys.readouterr().err
+    assert main([*argv, "--source", "ndi:Y"]) == 1
+    assert "livedream[ndi]" in capsys.readouterr().err
+
+
+def test_virtual_cam_without_a_driver_logs_and_the_show_goes_on(monkeypatch, caplog, tmp_path):
+    import logging
+
+    import livedream.models.registry as registry
+    from livedream.cli import main
+    from livedream.record import probe_video
+    from tests.outputs.show_peer import tiny_model
+
+    monkeypatch.setattr(registry, "load_model", tiny_model)
+    video = tmp_path / "v.mp4"
+    with caplog.at_level(logging.ERROR):
+        code = main(["run", "--headless", "--frames", "3", "--osc-port", "0", "--size", "32x18",
+                     "--layer", "conv2",
+                     "--virtual-cam", "--record", str(video)])
+    assert code == 0
+    assert "--virtual-cam" in caplog.text and "v4l2loopback" in caplog.text
+    assert probe_video(video).frames >= 1  # the rest of the show ran and recorded

@@ -84,8 +84,8 @@ def test_a_one_fps_dream_recorded_at_30_fps_moves_continuously(tmp_path):
     path = tmp_path / "show.mp4"
     feed = StreamFeed(stream)
     loop = _loop(clock, HeadlessDisplay(), outputs=[feed],
-                 recorder_factory=lambda: StreamRecording(stream, [Mp4Writer(path, 30.0, crf=0,
-                                                                             realtime=True)]))
+                 recorder_factory=lambda: StreamRecording(  # a queue for all: no drops
+                     stream, [Mp4Writer(path, 30.0, crf=0, realtime=True)], max_queue=200))
     loop.submit(SetFlag("recording", True))
     dream = []
     for _ in range(3):  # 3 dream frames, 1 s apart; 30 output frames each
@@ -98,7 +98,7 @@ def test_a_one_fps_dream_recorded_at_30_fps_moves_continuously(tmp_path):
     stream.close()
     with av.open(str(path)) as container:
         frames = np.stack([f.to_ndarray(format="rgb24") for f in container.decode(video=0)])
-    assert len(frames) == 90
+    assert len(frames) == 91  # 90 + the last picture, recorded when the recording closes
     steps = np.abs(np.diff(frames.astype(np.float32), axis=0)).mean(axis=(1, 2, 3))
     # the first second holds still: the dream rate is not known before the second dream frame
     assert (steps[30:] > 0.3).all(), "consecutive recorded frames must differ (continuous motion)"
@@ -133,8 +133,9 @@ def test_recording_switches_the_stream_recorder_on_and_off(tmp_path):
     loop.submit(SetFlag("recording", False))
     loop.tick()
     stream.produce(clock.now() + 1)  # not recording: nobody subscribed
-    assert loop.recorder is None and len(opened) == 1 and opened[0].frames_written == 4
-    assert stream.frames == 4 and stream.readbacks == 4
+    # 4 output frames + the picture shown when recording stopped; then nothing is composed
+    assert loop.recorder is None and len(opened) == 1 and opened[0].frames_written == 5
+    assert stream.frames == 5 and stream.readbacks == 5
     stream.close()
     loop.close()
 

@@ -59,7 +59,7 @@ def test_missing_package_names_the_extra(monkeypatch):
     def missing(name):
         raise ImportError(f"No module named {name!r}")
 
-    monkeypatch.setattr(virtualcam.importlib, "import_module", missing)
+    monkeypatch.setattr(virtualcam, "import_module", missing)
     with pytest.raises(virtualcam.VirtualCamUnavailableError, match=r"livedream\[virtualcam\]"):
         virtualcam.VirtualCamSink(30.0)
     assert virtualcam.open_virtual_cam(30.0, (8, 8)) is None
