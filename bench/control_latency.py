@@ -42,9 +42,10 @@ class _HookDisplay:
 def measure(ctx: BenchContext, size: tuple[int, int], trials: int) -> Result:
     from pythonosc.udp_client import SimpleUDPClient
 
+    from livedream.command_queue import CommandQueue
     from livedream.control.osc import OscControl
     from livedream.live.loop import RenderLoop
-    from livedream.state import CommandQueue, State
+    from livedream.state import State
 
     look = load_look(ctx.preset)
     queue = CommandQueue()

@@ -27,11 +27,12 @@ TARGET = 0.9
 
 def measure(ctx: BenchContext, size: tuple[int, int], out_dir: Path) -> Result:
     """Interleave `loop_frames` bare dream frames with `loop_frames` loop ticks, `repeat` times."""
+    from livedream.command_queue import CommandQueue
     from livedream.dream import dream_step
     from livedream.live.headless import HeadlessDisplay
     from livedream.live.loop import RenderLoop
     from livedream.record import ThreadedRecorder, open_recorder, probe_video
-    from livedream.state import CommandQueue, State
+    from livedream.state import State
 
     look = load_look(ctx.preset)
     model = ctx.model

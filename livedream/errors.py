@@ -28,6 +28,10 @@ class UnknownNameError(LivedreamError, KeyError):
 class ParamError(LivedreamError, ValueError):
     """A parameter value has the wrong type or lies outside its allowed range."""
 
+    #: the mapping key that failed, set by `params.validate_params` so a caller (a preset file)
+    #: can name it in its own words; None when no single key is to blame
+    key: str | None = None
+
 
 class PresetError(LivedreamError):
     """A preset file is unreadable or holds unknown keys / bad values (names file and key)."""

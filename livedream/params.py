@@ -95,7 +95,7 @@ class Param:
             return 0.0
         v = float(value)  # type: ignore[arg-type]
         if self.log and self.lo > 0:
-            x = math.log(max(v, self.lo) / self.lo) / math.log(self.hi / self.lo)
+            x = math.log(max(v, min(self.lo, self.hi)) / self.lo) / math.log(self.hi / self.lo)
         else:
             x = (v - self.lo) / (self.hi - self.lo)
         return min(1.0, max(0.0, x))
@@ -104,14 +104,19 @@ class Param:
 def validate_params(
     specs: dict[str, Param], values: dict[str, Any], where: str
 ) -> dict[str, Value]:
-    """Validate a mapping of raw values against `specs`; unknown keys are errors naming `where`."""
+    """Validate a mapping of raw values against `specs`; unknown keys are errors naming `where`.
+
+    The ParamError raised carries the failing key in `.key`."""
     out: dict[str, Value] = {}
     for key, raw in values.items():
-        if key not in specs:
-            raise ParamError(
-                f"{where}: unknown parameter {key!r}; valid: {', '.join(sorted(specs)) or '(none)'}"
-            )
-        out[key] = specs[key].validate(raw, f"{where}.{key}")
+        try:
+            if key not in specs:
+                raise ParamError(f"{where}: unknown parameter {key!r}; valid: "
+                                 f"{', '.join(sorted(specs)) or '(none)'}")
+            out[key] = specs[key].validate(raw, f"{where}.{key}")
+        except ParamError as exc:
+            exc.key = key
+            raise
     return out
 
 

@@ -29,13 +29,15 @@ import os
 import re
 import tomllib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from livedream.errors import LivedreamError, PresetError, UnknownNameError
+from livedream.errors import LivedreamError, ParamError, PresetError, UnknownNameError
+from livedream.files import read_text
 from livedream.look import DREAM_PARAMS, ChainLink, DreamSettings, Look
 from livedream.params import Param
+from livedream.transforms.registry import get_transform, make_link
 
 #: Environment variable overriding the presets directory (os.pathsep-separated list allowed).
 PRESETS_ENV = "LIVEDREAM_PRESETS"
@@ -105,27 +107,64 @@ def _layers(path: Path | str, value: Any) -> tuple[str, ...]:
     return tuple(value)
 
 
+def _bad_value(
+    path: Path | str, key: str, spec: Param, raw: Any, exc: Exception, about: str = ""
+) -> PresetError:
+    """The message every bad value in a preset gets: file, key, allowed values, what was given."""
+    return PresetError(
+        f"{_where(path, key)}{about}: expected {spec.describe()}, got {raw!r} ({exc})"
+    )
+
+
 def _dream(path: Path | str, value: Any) -> DreamSettings:
+    """The [dream] table through `DreamSettings.from_mapping`, its error reworded for the file."""
     if not isinstance(value, dict):
         raise PresetError(f"{_where(path, 'dream')}: expected a [dream] table, got {value!r}")
-    for key, raw in value.items():
-        if key not in DREAM_PARAMS:
+    try:
+        return DreamSettings.from_mapping(value, "dream")
+    except ParamError as exc:
+        if exc.key is None:
+            raise PresetError(f"{_where(path, 'dream')}: {exc}") from None
+        key = f"dream.{exc.key}"
+        if exc.key not in DREAM_PARAMS:
             raise PresetError(
-                f"{_where(path, f'dream.{key}')}: unknown key; valid: {', '.join(DREAM_PARAMS)}"
-            )
-        spec = DREAM_PARAMS[key]
-        try:
-            spec.validate(raw, key)
-        except LivedreamError as exc:
-            raise PresetError(
-                f"{_where(path, f'dream.{key}')}: expected {spec.describe()}, got {raw!r} ({exc})"
+                f"{_where(path, key)}: unknown key; valid: {', '.join(DREAM_PARAMS)}"
             ) from None
-    return DreamSettings.from_mapping(value, _where(path, "dream"))
+        raise _bad_value(path, key, DREAM_PARAMS[exc.key], value[exc.key], exc) from None
+
+
+def _link(path: Path | str, key: str, entry: dict[str, Any]) -> ChainLink:
+    """One [[chain]] entry through `make_link`, its errors reworded to name the file and key."""
+    if "transform" not in entry:
+        raise PresetError(f"{_where(path, key + '.transform')}: missing transform name")
+    name = _string(path, key + ".transform", entry["transform"])
+    enabled = entry.get("enabled", True)
+    if not isinstance(enabled, bool):
+        raise PresetError(f"{_where(path, key + '.enabled')}: expected true/false")
+    params = {k: v for k, v in entry.items() if k not in LINK_KEYS}
+    try:
+        link = make_link(name, params)
+    except UnknownNameError as exc:
+        raise PresetError(
+            f"{_where(path, key + '.transform')}: unknown transform {name!r}; "
+            f"valid: {', '.join(exc.valid)}"
+        ) from None
+    except ParamError as exc:
+        specs = get_transform(name).params
+        if exc.key is None:
+            raise PresetError(f"{_where(path, key)} ({name}): {exc}") from None
+        if exc.key not in specs:
+            valid = ", ".join([*LINK_KEYS, *sorted(specs)])
+            raise PresetError(
+                f"{_where(path, f'{key}.{exc.key}')}: unknown parameter of transform "
+                f"{name!r}; valid: {valid}"
+            ) from None
+        raise _bad_value(path, f"{key}.{exc.key}", specs[exc.key], params[exc.key], exc,
+                         f" ({name})") from None
+    return replace(link, enabled=enabled)
 
 
 def _chain(path: Path | str, value: Any) -> tuple[ChainLink, ...]:
-    from livedream.transforms.registry import get_transform
-
     if not isinstance(value, list):
         raise PresetError(
             f"{_where(path, 'chain')}: expected [[chain]] tables, each with transform = \"name\""
@@ -135,38 +174,7 @@ def _chain(path: Path | str, value: Any) -> tuple[ChainLink, ...]:
         key = f"chain[{i}]"
         if not isinstance(entry, dict):
             raise PresetError(f"{_where(path, key)}: expected a table, got {entry!r}")
-        if "transform" not in entry:
-            raise PresetError(f"{_where(path, key + '.transform')}: missing transform name")
-        name = _string(path, key + ".transform", entry["transform"])
-        try:
-            spec = get_transform(name)
-        except UnknownNameError as exc:
-            raise PresetError(
-                f"{_where(path, key + '.transform')}: unknown transform {name!r}; "
-                f"valid: {', '.join(exc.valid)}"
-            ) from None
-        enabled = entry.get("enabled", True)
-        if not isinstance(enabled, bool):
-            raise PresetError(f"{_where(path, key + '.enabled')}: expected true/false")
-        params: dict[str, Any] = {}
-        for pkey, raw in entry.items():
-            if pkey in LINK_KEYS:
-                continue
-            if pkey not in spec.params:
-                valid = ", ".join([*LINK_KEYS, *sorted(spec.params)])
-                raise PresetError(
-                    f"{_where(path, f'{key}.{pkey}')}: unknown parameter of transform "
-                    f"{name!r}; valid: {valid}"
-                )
-            param = spec.params[pkey]
-            try:
-                params[pkey] = param.validate(raw, pkey)
-            except LivedreamError as exc:
-                raise PresetError(
-                    f"{_where(path, f'{key}.{pkey}')} ({name}): expected {param.describe()}, "
-                    f"got {raw!r} ({exc})"
-                ) from None
-        links.append(ChainLink(name, params, enabled))
+        links.append(_link(path, key, entry))
     return tuple(links)
 
 
@@ -209,17 +217,9 @@ def parse_preset(data: dict[str, Any], path: Path | str = "<preset>") -> Preset:
 def load_preset(path: Path | str) -> Preset:
     """Read and validate one preset file; every problem is a PresetError naming the file."""
     path = Path(path)
+    text = read_text(path, "preset", PresetError, MAX_PRESET_BYTES)
     try:
-        with path.open("rb") as fh:
-            raw = fh.read(MAX_PRESET_BYTES + 1)
-    except OSError as exc:
-        raise PresetError(f"preset {str(path)!r}: cannot read: {exc.strerror or exc}") from None
-    if len(raw) > MAX_PRESET_BYTES:
-        raise PresetError(f"preset {str(path)!r}: larger than {MAX_PRESET_BYTES} bytes")
-    try:
-        data = tomllib.loads(raw.decode("utf-8"))
-    except UnicodeDecodeError as exc:
-        raise PresetError(f"preset {str(path)!r}: not UTF-8 text ({exc.reason})") from None
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise PresetError(f"preset {str(path)!r}: invalid TOML: {exc}") from None
     return parse_preset(data, path)

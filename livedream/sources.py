@@ -125,7 +125,11 @@ def generated_image(size: Size, seed: int = 0, device: torch.device | str | None
 
 
 class Source(Protocol):
-    """A live input: `read()` returns the next frame [1, 3, H, W]; `close()` releases it."""
+    """A live input: `read()` returns the next frame [1, 3, H, W]; `close()` releases it.
+
+    The one source protocol: the live loop only calls `read()`; whoever opened the source
+    (`open_source`, the run CLI) closes it.
+    """
 
     def read(self) -> Tensor: ...
 

@@ -42,17 +42,7 @@ class TinyDreamModel(DreamModel):
         return [name for name, _ in self._ops]
 
     def forward_blobs(self, x: Tensor, wanted: Collection[str]) -> dict[str, Tensor]:
-        self.check_layers(list(wanted))
-        remaining = set(wanted)
-        out: dict[str, Tensor] = {}
-        for name, op in self._ops:
-            if not remaining:
-                break
-            x = op(x)
-            if name in remaining:
-                out[name] = x
-                remaining.discard(name)
-        return out
+        return self.run_layers(x, wanted, self._ops)
 
 
 def tiny_load_model(

@@ -15,15 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from livedream.commands import (
-    Command,
-    Quit,
-    Reset,
-    SetFlag,
-    StepLayer,
-    StepPreset,
-    ToggleTransform,
-)
+from livedream.commands import TRIGGERS, Command, Quit, ToggleTransform, flag_command
 from livedream.errors import LivedreamError
 
 #: Transforms toggled by the number keys 1..9, in order (effects from the 2015 post).
@@ -33,17 +25,17 @@ DEFAULT_TRANSFORM_KEYS: tuple[str, ...] = (
 )
 
 FIXED_KEYS: dict[str, Command] = {
-    "SPACE": SetFlag("paused"),
-    "LEFT": StepPreset(-1),
-    "RIGHT": StepPreset(1),
-    "UP": StepLayer(1),
-    "DOWN": StepLayer(-1),
-    "F": SetFlag("fullscreen"),
-    "R": SetFlag("recording"),
-    "O": SetFlag("overlay"),
+    "SPACE": flag_command("pause"),
+    "LEFT": TRIGGERS["preset/prev"](),
+    "RIGHT": TRIGGERS["preset/next"](),
+    "UP": TRIGGERS["layer/next"](),
+    "DOWN": TRIGGERS["layer/prev"](),
+    "F": flag_command("fullscreen"),
+    "R": flag_command("record"),
+    "O": flag_command("overlay"),
     "ESCAPE": Quit(),
-    "_0": Reset(),
-    "NUM_0": Reset(),
+    "_0": TRIGGERS["reset"](),
+    "NUM_0": TRIGGERS["reset"](),
 }
 
 

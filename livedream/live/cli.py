@@ -72,6 +72,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add("--osc-host", default="127.0.0.1", help="OSC bind address (0.0.0.0 opens it to the LAN)")
     add("--osc-port", type=int, default=9000, help="OSC UDP port (0 = no OSC)")
     add("--osc-allow", nargs="+", metavar="IP", help="only accept OSC from these addresses")
+    add("--oscquery-port", type=int, default=None, metavar="N",
+        help="OSCQuery (HTTP) port on the OSC host, so VDMX, Chataigne and other OSCQuery "
+        "clients find every address with its range and value (default: OSC port + 1; 0 = off)")
+    add("--oscquery-zeroconf", action="store_true",
+        help="announce the show over zeroconf/Bonjour (_oscjson._tcp, _osc._udp) so OSCQuery "
+        "clients list it; multicasts on the OSC host's networks (needs livedream[zeroconf])")
     add("--osc-reply-port", type=int, default=None, metavar="N",
         help="send echoes to this port of the sender (TouchOSC listens on another port than the "
         "one it sends from; default: the sender's own port)")
@@ -122,18 +128,14 @@ class _Fanout:
 def _check_record_targets(args: argparse.Namespace) -> None:
     """Refuse an unusable --record path at startup: the loop only logs a failed start, and a VJ
     would find out after the set that nothing was recorded."""
-    from livedream.record import RECORD_SUFFIXES
+    from livedream.record import output_kind
 
     for flag, value in (("--record", args.record), ("--record-frames", args.record_frames)):
         if not value:
             continue
         path = Path(value)
-        suffix = path.suffix.lower()
-        if not suffix or path.is_dir():
+        if output_kind(path, f"{flag} {value}") == "frames":
             continue  # PNG frames: the directory is created
-        if suffix not in RECORD_SUFFIXES:
-            raise ParamError(f"{flag} {value}: unknown suffix {suffix!r}; valid: "
-                             f"{', '.join(RECORD_SUFFIXES)}, or a directory for PNG frames")
         if not path.parent.is_dir():
             raise ParamError(f"{flag} {value}: directory {path.parent} does not exist")
 
@@ -227,6 +229,7 @@ def run(args: argparse.Namespace) -> int:
     if args.output_fps is None:
         args.output_fps = default_output_fps(args.headless)
     _check_record_targets(args)
+    oscquery_port = _oscquery_port(args)
     state, seed = _initial_state(args)
     autocast = AUTOCAST_DTYPES[args.autocast]
     queue = CommandQueue()
@@ -269,8 +272,14 @@ def run(args: argparse.Namespace) -> int:
                           source=source, size=size, device=device, presets=_presets(),
                           seed=seed, observers=observers, autocast=autocast, outputs=outputs)
         stack.callback(loop.close)  # finalise the recording whatever happens
+        if not args.headless:
+            window.current_state = lambda: loop.dispatcher.state  # the overlay follows knobs
+        if stream is not None:  # ...and so does the output's in-between motion
+            stream.current_chain = lambda: loop.dispatcher.state.look.chain
         loop.dispatcher.start()  # echoes and the window follow a controller at once
         stack.callback(loop.dispatcher.close)
+        if oscquery_port is not None:
+            _serve_oscquery(args, oscquery_port, osc.address[1], loop, stack)
 
         def on_signal(signum: int, _frame: Any) -> None:
             log.info("%s: stopping and finalising the recording", signal.Signals(signum).name)
@@ -339,6 +348,38 @@ def _feed(stream: Any, window: Any) -> Any:
     if window is not None:
         stream.subscribe(WindowSink(window, feed), "window", max_queue=1)
     return feed
+
+
+def _oscquery_port(args: argparse.Namespace) -> int | None:
+    """The OSCQuery port: --oscquery-port, else the OSC port + 1; None when off (or no OSC)."""
+    if not args.osc_port or args.oscquery_port == 0:
+        return None
+    port = args.osc_port + 1 if args.oscquery_port is None else args.oscquery_port
+    if not 0 < port <= 65535:
+        given = f"{port}" if args.oscquery_port is not None else f"OSC port + 1 = {port}"
+        raise ParamError(f"--oscquery-port must be 0..65535, got {given}")
+    return port
+
+
+def _serve_oscquery(args: argparse.Namespace, port: int, osc_port: int, loop: Any,
+                    stack: ExitStack) -> None:
+    """Describe the show over OSCQuery; a taken default port only warns (the show goes on)."""
+    from livedream.control.oscquery_http import OscQueryServer
+
+    try:
+        server = OscQueryServer(lambda: loop.state, osc_port, args.osc_host, port,
+                                env=lambda: loop.dispatcher.env)
+    except LivedreamError as exc:
+        if args.oscquery_port is not None:
+            raise
+        log.warning("no OSCQuery: %s", exc)
+        return
+    stack.callback(server.close)
+    if args.oscquery_zeroconf:
+        from livedream.control.oscquery_zeroconf import Announcement
+
+        announcement = Announcement(server.port, osc_port, args.osc_host)
+        stack.callback(announcement.close)
 
 
 def _open_midi(args: argparse.Namespace, queue: Any, stack: ExitStack) -> MidiControl:

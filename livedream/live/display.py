@@ -25,7 +25,7 @@ from livedream.command_queue import CommandQueue
 from livedream.commands import Quit
 from livedream.errors import LivedreamError
 from livedream.live.clock import RateMeter
-from livedream.live.headless import dispatch_key, frame_to_rgb8
+from livedream.live.display_base import LoopStats, dispatch_key, frame_to_rgb8
 from livedream.live.shaders import (
     Grading,
     ShaderSource,
@@ -121,11 +121,14 @@ class WindowDisplay:
         visible: bool = True,
         refresh_hz: float = 60.0,
         shader: str = "display",
+        current_state: Callable[[], State] | None = None,
     ) -> None:
         _require_pyglet()
         if motion not in MOTION_MODES:
             raise LivedreamError(f"display motion {motion!r}; valid: {', '.join(MOTION_MODES)}")
         self.queue = queue
+        self.current_state = current_state  # the show's latest state (knob to screen)
+        self._motion_chain: tuple[Any, ...] | None = None
         self.frame_size = size
         self.motion = motion
         self.grading = grading or Grading()
@@ -150,7 +153,7 @@ class WindowDisplay:
         self._pending: np.ndarray | None = None
         self._pending_state: State | None = None
         self._state: State | None = None
-        self._stats: Any = None
+        self._stats: LoopStats | None = None
         self._arrivals = RateMeter(window=3.0)
         self._last_arrival: float | None = None
         self._per_frame_motion = np.eye(3)
@@ -168,7 +171,7 @@ class WindowDisplay:
             self.set_fullscreen(True)
 
     # --- any thread --------------------------------------------------------------------------
-    def show(self, frame: Tensor, state: State, stats: Any = None) -> None:
+    def show(self, frame: Tensor, state: State, stats: LoopStats | None = None) -> None:
         """Hand over a new dream frame (the readback happens here, on the caller's thread)."""
         self.show_pixels(frame_to_rgb8(frame), state, stats)
 
@@ -227,8 +230,17 @@ class WindowDisplay:
         self._last_arrival = now
         if state is not None:
             self._state = state
-            width, height = self.frame_size
-            self._per_frame_motion = chain_motion(state.look.chain, width, height)
+
+    def _follow_state(self) -> None:
+        """Use the show's latest state for the in-between motion and the overlay, so a knob
+        turned mid-frame moves the picture at the next redraw, not after the next dream frame."""
+        if self.current_state is not None:
+            self._state = self.current_state()
+        if self._state is None or self._state.look.chain is self._motion_chain:
+            return
+        self._motion_chain = self._state.look.chain
+        width, height = self.frame_size
+        self._per_frame_motion = chain_motion(self._motion_chain, width, height)
 
     def elapsed_fraction(self, now: float | None = None) -> float:
         """How far (0..1) the display is between the last dream frame and the expected next."""
@@ -252,6 +264,7 @@ class WindowDisplay:
         """Redraw: upload a pending frame, set uniforms, draw the quad and the overlay."""
         self._apply_fullscreen()
         self._take_pending()
+        self._follow_state()
         ww, wh = self.window.get_framebuffer_size()
         gl.glViewport(0, 0, ww, wh)
         gl.glClearColor(0.0, 0.0, 0.0, 1.0)
@@ -293,10 +306,10 @@ class WindowDisplay:
             return ""
         look = state.look
         chain = " > ".join(link.name for link in look.chain if link.enabled) or "(none)"
-        dream_fps = getattr(stats, "dream_fps", 0.0) or 0.0
+        dream_fps = stats.dream_fps if stats is not None else 0.0
         display = self.display_fps() or 0.0
         rec = "REC" if state.recording else "not recording"
-        dropped = getattr(stats, "dropped", 0)
+        dropped = stats.dropped if stats is not None else 0
         lines = [f"{look.model} {', '.join(look.layers)}   chain: {chain}",
                  f"dream {dream_fps:.1f} fps   display {display:.0f} fps   {rec}"
                  + (f" ({dropped} dropped)" if dropped else "")

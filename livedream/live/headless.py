@@ -1,48 +1,14 @@
-"""Display without any GL: keeps the last frame and counts frames (tests, recording-only shows).
-
-Also holds the pieces every display shares: the one readback of a device frame to 8-bit RGB, and
-the keyboard path (a key name such as "SPACE" -> `livedream.control.keys` -> the command queue),
-so that a key injected here takes exactly the route a key pressed in the window takes.
-"""
+"""Display without any GL: keeps the last frame and counts frames (tests, recording-only shows)."""
 
 from __future__ import annotations
 
-import logging
-from typing import Any
-
 import numpy as np
-import torch
 from torch import Tensor
 
 from livedream.command_queue import CommandQueue
 from livedream.commands import Command
+from livedream.live.display_base import LoopStats, dispatch_key, frame_to_rgb8
 from livedream.state import State
-
-log = logging.getLogger(__name__)
-
-def key_command(symbol: str, modifiers: int = 0) -> Command | None:
-    """The command bound to a pyglet key symbol name ("SPACE", "LEFT", "_1"...), or None."""
-    from livedream.control.keys import key_command as lookup
-
-    return lookup(symbol)
-
-
-def dispatch_key(queue: CommandQueue, symbol: str, modifiers: int = 0) -> Command | None:
-    """Put the command bound to `symbol` on the queue; return it (None for an unbound key)."""
-    command = key_command(symbol, modifiers)
-    if command is not None:
-        queue.put(command, origin=f"key:{symbol}")
-    return command
-
-
-def frame_to_rgb8(frame: Tensor) -> np.ndarray:
-    """The single readback: first image of a [B,3,H,W] [0,1] frame -> HxWx3 uint8 (C-contiguous).
-
-    Quantisation happens on the frame's device, so only W*H*3 bytes cross to the host.
-    """
-    img = frame[0] if frame.ndim == 4 else frame
-    img = (img.detach().float().clamp(0.0, 1.0) * 255.0 + 0.5).to(torch.uint8)
-    return np.ascontiguousarray(img.permute(1, 2, 0).cpu().numpy())
 
 
 class HeadlessDisplay:
@@ -61,7 +27,7 @@ class HeadlessDisplay:
         self.fullscreen = False
         self.closed = False
 
-    def show(self, frame: Tensor, state: State, stats: Any = None) -> None:
+    def show(self, frame: Tensor, state: State, stats: LoopStats | None = None) -> None:
         """Take a new dream frame (kept as the device tensor; no readback unless `keep`)."""
         self.last_frame = frame
         self.last_state = state

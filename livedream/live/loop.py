@@ -22,8 +22,8 @@ import logging
 import math
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
-from typing import Any, Protocol
+from dataclasses import replace
+from typing import Any
 
 import torch
 from torch import Tensor
@@ -35,7 +35,9 @@ from livedream.dream import Dreamer, DreamFn
 from livedream.errors import LivedreamError
 from livedream.live.clock import Clock, RateMeter, SystemClock
 from livedream.live.dispatch import Dispatcher, StateObserver
+from livedream.live.display_base import Display, LoopStats
 from livedream.live.easing import Easing
+from livedream.live.health import degenerate_reason, fresh_frame
 from livedream.live.model_switch import (
     ModelKey,
     ModelLoader,
@@ -55,54 +57,6 @@ log = logging.getLogger(__name__)
 
 #: (look, now) -> the look to dream with this frame (modulators, the frame-budget governor)
 LookFilter = Callable[[Look, float], Look]
-
-class Display(Protocol):
-    """Where frames go: `HeadlessDisplay`, the pyglet `WindowDisplay`, or any output."""
-
-    def show(self, frame: Tensor, state: State, stats: LoopStats | None = None) -> None: ...
-
-    def set_fullscreen(self, on: bool) -> None: ...
-
-    def display_fps(self) -> float | None: ...
-
-
-@dataclass(frozen=True)
-class LoopStats:
-    """A snapshot for the overlay, the bench and the tests."""
-
-    frames: int  # dream frames produced
-    dream_fps: float
-    display_fps: float | None  # None when the display shows each dream frame once (headless)
-    recording: bool
-    recorded: int  # frames handed to recorders
-    dropped: int  # frames recorders dropped (full queue)
-    applied: int  # commands applied
-    rejected: int  # commands rejected (logged, state kept)
-    reseeds: int  # degenerate frames recovered
-    errors: int  # dream-step exceptions survived
-    model: str
-    layers: tuple[str, ...]
-    chain: tuple[str, ...]
-    loading_model: str | None  # model being loaded off-thread, if any
-    coalesced: int = 0  # value commands superseded in the queue before they were applied
-    extra: Mapping[str, Any] | None = None  # what look filters report (e.g. the governor)
-
-
-def degenerate_reason(frame: Tensor, flat_tolerance: float = 1.0 / 255.0) -> str | None:
-    """Why `frame` cannot feed the loop any more ('non-finite', 'flat'), or None when it is fine.
-
-    Flat means every channel spans less than `flat_tolerance`: one colour, nothing to dream on.
-    """
-    finite = torch.isfinite(frame).all()
-    spread = (frame.amax(dim=(2, 3)) - frame.amin(dim=(2, 3))).amax()
-    # One readback for both numbers: each bool()/float() of a device tensor is a full sync.
-    finite_flag, spread_value = torch.stack((finite.float(), spread.float())).tolist()
-    if finite_flag != 1.0:
-        return "non-finite"
-    if not spread_value >= flat_tolerance:
-        return "flat"
-    return None
-
 
 class RenderLoop:
     """The live show's engine; see the module docstring for what one tick does."""
@@ -300,14 +254,7 @@ class RenderLoop:
 
     def _seed_frame(self) -> Tensor:
         """A fresh buffer: the live source's frame, else the start image (noise if that is flat)."""
-        frame = self._read_source()
-        if frame is None or degenerate_reason(frame) is not None:
-            frame = self._start_image
-        if degenerate_reason(frame) is not None:
-            gen = torch.Generator().manual_seed(self.seed + 1)
-            noise = torch.rand(frame.shape, generator=gen).to(frame.device)
-            frame = (0.5 * torch.nan_to_num(frame, nan=0.5).clamp(0, 1) + 0.5 * noise)
-        return frame.clone()
+        return fresh_frame(self._read_source(), self._start_image, self.seed)
 
     def _frame_look(self, state: State) -> Look:
         now = self.clock.now()

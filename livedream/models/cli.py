@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from livedream.models import fetch, registry
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """`models` alone lists; `models fetch NAME [--cache-dir DIR] [--url URL]` downloads."""
@@ -26,8 +28,6 @@ def format_table(rows: list[list[str]]) -> str:
 
 
 def _list_models() -> int:
-    from livedream.models import fetch, registry
-
     infos = registry.list_models()
     rows = [["name", "installed", "default layer", "description"]]
     rows += [[m.name + (" *" if m.name == registry.DEFAULT_MODEL else ""),
@@ -42,8 +42,6 @@ def _list_models() -> int:
 
 
 def _fetch(args: argparse.Namespace) -> int:
-    from livedream.models import fetch
-
     rf = fetch.remote_file(args.name)
     target = fetch.cached_path(args.name, args.cache_dir)
     if fetch.verify_file(target, rf.sha1):

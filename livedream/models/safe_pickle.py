@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from livedream.errors import ModelFormatError
+from livedream.files import read_bytes
 
 try:  # numpy >= 2 moved the implementation to numpy._core; old pickles still name numpy.core
     from numpy._core import multiarray as _multiarray
@@ -88,9 +89,4 @@ def loads_numpy_pickle(data: bytes, source: str = "<bytes>") -> Any:
 
 def load_numpy_pickle(path: str | Path) -> Any:
     """Read a pickle file of (nested dicts/lists of) numpy arrays without running its code."""
-    path = Path(path)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise ModelFormatError(f"{path}: cannot read ({exc.strerror or exc})") from exc
-    return loads_numpy_pickle(data, str(path))
+    return loads_numpy_pickle(read_bytes(path, "weights file", ModelFormatError), str(path))

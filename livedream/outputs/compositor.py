@@ -118,6 +118,17 @@ class Compositor:
             self.pushed += 1
         self._arrivals.mark(now)
 
+    def follow(self, chain: Sequence[ChainLink]) -> None:
+        """Use `chain`'s motion from now on (the show's latest state: a knob turned between
+        dream frames moves the picture at the next output frame)."""
+        chain = tuple(chain)
+        with self._lock:
+            if chain == self._chain or self._current is None:
+                return
+            _, _, h, w = self._current.shape
+            self._per_frame = chain_motion(chain, w, h)
+            self._chain = chain
+
     @property
     def size(self) -> tuple[int, int] | None:
         """(width, height) of the latest dream frame, None before the first."""

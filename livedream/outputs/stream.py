@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -141,6 +141,9 @@ class OutputStream:
         self.frames = 0  # output frames produced
         self.readbacks = 0  # device->host copies made (one per output frame)
         self.late = 0  # output ticks skipped because the stream fell behind
+        #: the show's latest chain (e.g. lambda: dispatcher.state.look.chain), followed by every
+        #: output frame; None: the chain arrives with each dream frame
+        self.current_chain: Callable[[], Sequence[ChainLink]] | None = None
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -170,6 +173,8 @@ class OutputStream:
             subs = list(self.subscriptions)
         if not subs:
             return None
+        if self.current_chain is not None:
+            self.compositor.follow(self.current_chain())
         image = self.compositor.render(now)
         if image is None:
             return None

@@ -12,11 +12,16 @@ from livedream.errors import LivedreamError
 class FrameSink(Protocol):
     """Something frames can be written to: mp4, GIF, a numbered-PNG directory or a threaded wrapper.
 
-    `frame` is a float RGB tensor [1,3,H,W] / [3,H,W] in [0, 1] on any device, or a uint8 HxWx3
-    numpy array. `close()` finalises the output; using the sink as a context manager closes it.
+    The one recorder protocol: `render` writes its outputs through it and the live loop records
+    through it (a ThreadedRecorder, so `write` never blocks the show). `frame` is a float RGB
+    tensor [1,3,H,W] / [3,H,W] in [0, 1] on any device, or a uint8 HxWx3 numpy array. `close()`
+    finalises the output; using the sink as a context manager closes it.
     """
 
+    #: frames written to the output so far
     frames_written: int
+    #: frames given to `write` but not recorded (a lagging writer); 0 for writers that block
+    dropped: int
 
     def write(self, frame: Any, at: float | None = None) -> None:
         """Append one frame; `at` is when it was shown (time.monotonic() seconds), used by
@@ -58,6 +63,7 @@ class SinkBase(ClosesOnExit):
 
     def __init__(self, target: str) -> None:
         self.frames_written = 0
+        self.dropped = 0  # write() blocks until the frame is written: nothing is ever dropped
         self.closed = False
         self._target = target
 

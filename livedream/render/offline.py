@@ -21,12 +21,10 @@ from livedream.errors import ParamError
 from livedream.look import Look
 from livedream.models.base import DreamModel
 from livedream.params import MAX_SIDE, MIN_SIDE
+from livedream.record import open_recorder, output_kind
 
 log = logging.getLogger(__name__)
 
-#: Output kinds by file suffix; an output without a suffix is a directory of numbered PNGs.
-VIDEO_SUFFIXES = (".mp4", ".mov", ".mkv")
-GIF_SUFFIXES = (".gif",)
 GIF_MODES = ("forward", "reverse", "pingpong")
 MAX_FRAMES = 1_000_000
 #: GifWriter holds its frames in memory and refuses more than this (its max_frames default).
@@ -54,19 +52,6 @@ def load_look_model(look: Look, device: str | torch.device | None) -> DreamModel
     from livedream.models.registry import load_model
 
     return load_model(look.model, weights=look.weights, device=device)
-
-
-def output_kind(path: Path) -> str:
-    """'video', 'gif' or 'frames' (a suffix-less path is a PNG directory); else ParamError."""
-    suffix = path.suffix.lower()
-    if suffix in VIDEO_SUFFIXES:
-        return "video"
-    if suffix in GIF_SUFFIXES:
-        return "gif"
-    if suffix == "" or path.is_dir():
-        return "frames"
-    allowed = ", ".join([*VIDEO_SUFFIXES, *GIF_SUFFIXES])
-    raise ParamError(f"output {str(path)!r}: unknown type {suffix!r}; use {allowed} or a directory")
 
 
 def _check_args(frames: int, size: tuple[int, int], gif_mode: str, loop: int, seed: int) -> None:
@@ -105,8 +90,6 @@ def _open_outputs(
     outputs: Sequence[Path], fps: float, gif_mode: str, loop: int
 ) -> list[object]:
     """Open one recorder per output; if one fails, the ones already open are closed."""
-    from livedream.record import open_recorder
-
     sinks: list[object] = []
     try:
         for path in outputs:
@@ -169,7 +152,7 @@ def render(
     outputs = [Path(p) for p in out]
     if not outputs:
         raise ParamError("out: give at least one output (.mp4, .gif or a frames directory)")
-    kinds = [output_kind(path) for path in outputs]
+    kinds = [output_kind(path, f"output {str(path)!r}") for path in outputs]
     if "gif" in kinds and frames > MAX_GIF_FRAMES:
         raise ParamError(
             f"frames: a GIF holds at most {MAX_GIF_FRAMES} frames, asked for {frames}; "

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from livedream.params import Param
+from livedream.transforms.registry import get_transform, transform_names
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -31,8 +32,6 @@ def _number(value: object) -> str:
 
 def format_transforms(names: list[str] | None = None) -> str:
     """Text listing of the given (default: all) transforms; unknown names raise UnknownNameError."""
-    from livedream.transforms.registry import get_transform, transform_names
-
     lines: list[str] = []
     for name in names or transform_names():
         spec = get_transform(name)

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from livedream.command_queue import CommandQueue, Envelope
-from livedream.commands import FLAG_FIELDS as FLAGS
-from livedream.commands import Command
-from livedream.errors import LivedreamError
+from livedream.commands import FLAG_FIELDS, Command
 from livedream.look import ChainLink, Look
 from livedream.paramnames import param_names, param_value, resolve_param
-from livedream.state import Env, State, apply
+from livedream.state import Env, State, fold
 
 LAYERS = ("conv1", "conv2", "conv3")
 LOOK = Look(layers=("conv1",), chain=(ChainLink("zoom"), ChainLink("sobel"),
@@ -48,21 +46,19 @@ def initial_state() -> State:
 
 def run_frame(queue: CommandQueue, state: State, env: Env = ENV) -> tuple[State, list[Command],
                                                                           list[Exception]]:
-    """What the render loop does once per frame: drain, apply, reply on success.
+    """What the show does once per drain (`livedream.state.fold`): apply, reply on success.
 
     Returns the new state, the commands that applied, and the LivedreamErrors raised.
     """
     applied: list[Command] = []
     errors: list[Exception] = []
-    for envelope in queue.drain():
-        try:
-            state = apply(state, envelope.command, env)
-        except LivedreamError as exc:
-            errors.append(exc)
-            continue
+
+    def on_applied(envelope: Envelope, _old: State, new: State) -> None:
         applied.append(envelope.command)
         if envelope.reply is not None:
-            envelope.reply(state)
+            envelope.reply(new)
+
+    state = fold(state, queue.drain(), env, on_applied, lambda _e, exc: errors.append(exc))
     return state, applied, errors
 
 
@@ -75,4 +71,4 @@ def assert_state_valid(state: State, env: Env = ENV) -> None:
         assert spec.validate(value, name) == value and type(value) is spec.kind, (name, value)
     assert all(layer in env.layer_names for layer in look.layers) and look.layers
     assert 0.0 <= state.source_mix <= 1.0 and 0.0 <= state.ease_seconds <= 30.0
-    assert all(isinstance(getattr(state, flag), bool) for flag in FLAGS)
+    assert all(isinstance(getattr(state, flag), bool) for flag in FLAG_FIELDS)

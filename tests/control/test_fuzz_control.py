@@ -49,7 +49,9 @@ def _concrete(address: str) -> list[str]:
     return [address]
 
 
-ADDRESS_POOL = [a for documented, _, _ in ADDRESSES for a in _concrete(documented)]
+#: every documented address (made concrete), plus addresses no route knows
+ADDRESS_POOL = [a for documented, _, _ in ADDRESSES for a in _concrete(documented)] + [
+    "/livedream/nope", "/livedream/param/", "/livedream/toggle/a.b", "/elsewhere/layer"]
 ARG = st.one_of(
     st.tuples(st.just("i"), st.integers(-2**31, 2**31 - 1)),
     st.tuples(st.just("i"), st.sampled_from([0, 1, 2, 3, 127, -1])),

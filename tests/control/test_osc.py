@@ -49,7 +49,7 @@ from livedream.errors import LivedreamError
 from livedream.look import DREAM_PARAMS
 from livedream.paramnames import param_names
 from livedream.transforms import get_transform
-from tests.control import initial_state, run_frame
+from tests.control import PutLog, initial_state, run_frame
 
 ROOT = Path(__file__).resolve().parents[2]
 SENDER = ("127.0.0.1", 57120)
@@ -441,16 +441,18 @@ def test_loopback_burst_echo_and_prompt_close(caplog):
             for i in range(1000):
                 client.sendto(osc("/livedream/param/step_size/raw", float(i % 20)), (host, port))
             deadline = time.monotonic() + 10.0
-            while server.accepted < 1000 and time.monotonic() < deadline:
+            while server.received < 1000 and time.monotonic() < deadline:
                 time.sleep(0.01)
             envelopes = queue.drain()
-            # Every datagram decoded and accepted; the queue kept only the fader's last value.
-            assert server.accepted == 1000 and len(envelopes) == 1
-            assert envelopes[0].command.value == float(999 % 20) and queue.coalesced == 999
+            # Every datagram arrived; only the fader's last value is left to apply (superseded
+            # in the socket's read batches or coalesced in the queue).
+            assert server.received == 1000 and len(envelopes) == 1
+            assert envelopes[0].command.value == float(999 % 20)
+            assert server.superseded + queue.coalesced == 999
             # Echo through the real socket back to the client's port.
             client.sendto(osc("/livedream/pause", 1), (host, port))
             deadline = time.monotonic() + 5.0
-            while server.accepted < 1001 and time.monotonic() < deadline:
+            while server.received < 1001 and time.monotonic() < deadline:
                 time.sleep(0.01)
             state, applied, errors = run_frame(queue, initial_state())
             assert applied == [SetFlag("paused", True)]
@@ -491,7 +493,7 @@ def _widgets(node):
 
 
 def test_open_stage_control_layout_addresses_decode():
-    from livedream.control.midi import param_spec
+    from livedream.paramnames import param_spec
 
     session = json.loads((ROOT / "controllers" / "livedream.json").read_text())
     widgets = list(_widgets(session))
@@ -505,3 +507,21 @@ def test_open_stage_control_layout_addresses_decode():
             param_spec(command.name)  # raises unless a shipped transform has that parameter
         if isinstance(command, ToggleTransform):
             get_transform(command.name)
+
+
+def test_batch_skips_superseded_values_before_parsing_but_keeps_triggers_and_order():
+    queue, capture = PutLog(), Capture()
+    handler = OscHandler(queue, send=capture)
+    first = [osc("/livedream/param/step_size/raw", 1.0), osc("/livedream/toggle/sobel")]
+    handler.handle_batch([(d, SENDER) for d in first])  # teaches which messages set values
+    assert queue.take() == [SetParam("step_size", 1.0), ToggleTransform("sobel")]
+    other = ("127.0.0.1", 5001)
+    batch = [(osc("/livedream/param/step_size/raw", 2.0), SENDER),
+             (osc("/livedream/toggle/sobel"), SENDER),
+             (osc("/livedream/param/step_size/raw", 3.0), other),
+             (osc("/livedream/param/step_size/raw", 4.0), SENDER),
+             (osc("/livedream/toggle/sobel"), SENDER)]
+    handler.handle_batch(batch)
+    assert queue.take() == [ToggleTransform("sobel"), SetParam("step_size", 3.0),
+                            SetParam("step_size", 4.0), ToggleTransform("sobel")]
+    assert handler.received == 7 and handler.superseded == 1

@@ -134,3 +134,22 @@ def test_display_rate_exceeds_slow_dream_rate(window):
     assert display.uploads <= final.frames  # one texture upload per dream frame at most
     assert display.frames_drawn >= 4 * final.frames  # redrawn far more often than dreamed
     assert display.closed
+
+def test_a_knob_turned_mid_frame_moves_the_picture_at_the_next_redraw(window):
+    """Knob to screen: the in-between motion follows the show's latest state at once."""
+    display, _ = window
+    display.grading = Grading()
+    slow = (ChainLink("zoom", {"scale": 0.02}),)
+    fast = (ChainLink("zoom", {"scale": 0.3}),)
+    latest = {"state": State(look=Look(chain=slow), overlay=False)}
+    display.current_state = lambda: latest["state"]
+    frame = torch.round(smooth_frame(2) * 255) / 255
+    draw_and_grab(display, latest["state"], frame, fraction=0.0)
+    before = to_tensor(display_draw(display, fraction=0.5))
+    latest["state"] = State(look=Look(chain=fast), overlay=False)  # a controller moved zoom.scale
+    after = to_tensor(display_draw(display, fraction=0.5))  # no new dream frame in between
+    expected = motion_reference(frame, motion_uv_matrix(chain_motion(fast, W, H), 0.5, W, H))
+    inner = (slice(None), slice(None), slice(2, H - 2), slice(2, W - 2))
+    assert (after - expected)[inner].abs().mean() < 2 / 255
+    assert (after - before)[inner].abs().mean() > 5 / 255
+    assert display.uploads == 1

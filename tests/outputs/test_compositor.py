@@ -92,3 +92,13 @@ def test_meta_device_keeps_device_and_dtype():
     frame = torch.empty(1, 3, H, W, device="meta")
     out = warp_uv(frame, np.diag([0.9, 0.9, 1.0]))
     assert out.device.type == "meta" and out.shape == frame.shape
+
+
+def test_follow_switches_the_motion_between_dream_frames():
+    comp = Compositor()
+    comp.push(_frame(7), (), 0.0)
+    comp.push(_frame(8), (), 1.0)
+    comp.follow(CHAIN)  # a knob turned mid-frame: the next output frame moves with it
+    expected = motion_reference(_frame(8).double(),
+                                motion_uv_matrix(chain_motion(CHAIN, W, H), 0.5, W, H))
+    assert (comp.render(1.5) - expected.float()).abs().max() < 1e-4

@@ -208,7 +208,7 @@ def test_bad_arguments_are_clear_errors_before_any_output(
         (["--layer", "conv9"], "unknown layer of model 'tiny' 'conv9'; valid: conv1"),
         (["--iterations", "99"], "iterations: 99 outside allowed range [0, 50]"),
         (["--loop", "-1"], "loop: expected an integer >= 0"),
-        (["--out", str(tmp_path / "x.avi")], "unknown type '.avi'; use .mp4"),
+        (["--out", str(tmp_path / "x.avi")], "unknown suffix '.avi'; use .mp4"),
         (["--frames", "1001", "--out", str(tmp_path / "x.gif")], "a GIF holds at most 1000"),
     ]
     for extra, message in cases:

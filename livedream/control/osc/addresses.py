@@ -9,6 +9,7 @@ namespace are all derived from it. Flags and triggers come from the command voca
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Callable, Sequence
@@ -96,9 +97,10 @@ def plain_file(address: str, arg: Any, what: str) -> str:
 
 
 def trigger(address: str, args: Args, command: Command) -> Command | None:
-    """Trigger addresses fire with no argument or a non-zero one (button press), not on release."""
+    """Trigger addresses fire with no argument, a nil/impulse (`N`/`I`, what OSCQuery clients send
+    for TYPE `N`) or a non-zero one (button press), not on release (0)."""
     count(address, args, 0, 1)
-    return command if not args or truth(address, args[0]) else None
+    return command if not args or args[0] is None or truth(address, args[0]) else None
 
 
 def one_name(what: str, make: Callable[[str], Command]) -> Builder:
@@ -302,14 +304,16 @@ ROUTES: tuple[Route, ...] = (
 )
 
 _EXACT = {route.path: route for route in ROUTES if route.prefix is None}
-_PATTERNS = sorted((route for route in ROUTES if route.prefix is not None),
-                   key=lambda route: -len(route.path))
+#: (prefix, ends with /raw, route), longest pattern first
+_PATTERNS = [(route.prefix or "", route.path.endswith("/raw"), route) for route in sorted(
+    (route for route in ROUTES if route.prefix is not None), key=lambda route: -len(route.path))]
 
 #: (address, arguments, meaning) of every route, for listings and fuzzers.
 ADDRESSES: tuple[tuple[str, str, str], ...] = tuple(
     (route.address, route.args.replace("\\|", "|"), route.doc) for route in ROUTES)
 
 
+@functools.lru_cache(maxsize=4096)  # a fader floods one address: match it once
 def route_of(address: str) -> tuple[Route, str]:
     """The route an address belongs to and the matched tail; OscError for unknown addresses."""
     if not address.startswith(PREFIX + "/"):
@@ -317,11 +321,9 @@ def route_of(address: str) -> tuple[Route, str]:
     path = address[len(PREFIX) + 1:]
     if path in _EXACT:
         return _EXACT[path], ""
-    for route in _PATTERNS:
-        prefix = route.prefix or ""
+    for prefix, raw_suffix, route in _PATTERNS:
         if path.startswith(prefix):
             tail = path[len(prefix):]
-            raw_suffix = route.path.endswith("/raw")
             if raw_suffix != tail.endswith("/raw"):
                 continue
             return route, tail

@@ -11,16 +11,23 @@ Bundle time tags are not scheduled: bundle contents apply on arrival, in order.
 from __future__ import annotations
 
 import logging
+import select
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Hashable, Sequence
 from typing import Any
 
 from livedream.command_queue import CommandQueue
-from livedream.commands import Command
+from livedream.commands import Command, coalesce_key
 from livedream.control.osc.addresses import decode, echo_messages
-from livedream.control.osc.wire import MAX_DATAGRAM, OscError, build_message, parse_datagram
+from livedream.control.osc.wire import (
+    MAX_DATAGRAM,
+    OscError,
+    build_message,
+    parse_datagram,
+    peek,
+)
 from livedream.control.ratelimit import RateLimitedLog
 from livedream.errors import LivedreamError
 from livedream.state import State
@@ -28,6 +35,7 @@ from livedream.state import State
 log = logging.getLogger("livedream.osc")
 
 Address = tuple[Any, ...]  # a socket address: (host, port) or IPv6 (host, port, flow, scope)
+BATCH = 4096  # datagrams read per wake-up at most
 
 
 class OscHandler:
@@ -50,6 +58,10 @@ class OscHandler:
         self.reply_port = reply_port
         self.log = RateLimitedLog(log, log_interval, clock)
         self.accepted = 0  # messages decoded and queued
+        self.received = 0  # datagrams handed to handle_batch
+        self.superseded = 0  # value datagrams replaced by a later one of the same batch
+        # (address, type tags) -> whether that message sets a value (learned on decoding)
+        self._sets_value: dict[tuple[bytes, bytes], bool] = {}
 
     def _target(self, sender: Address | None) -> Address | None:
         if sender is None or self.send is None:
@@ -57,6 +69,31 @@ class OscHandler:
         if self.reply_port is not None:
             return (sender[0], self.reply_port, *sender[2:])
         return sender
+
+    def handle_batch(self, batch: Sequence[tuple[bytes, Address | None]]) -> None:
+        """Handle datagrams read together: a value message superseded by a later one for the same
+        address from the same sender in the batch is skipped before parsing (the queue would
+        coalesce it anyway), so a fader flood costs a peek per datagram, not a parse."""
+        self.received += len(batch)
+        latest: dict[Hashable, tuple[bytes, Address | None]] = {}
+        for i, (data, sender) in enumerate(batch):
+            peeked = peek(data)
+            key: Hashable = i
+            if peeked is not None and self._sets_value.get(peeked):
+                key = (peeked[0], sender)
+                if key in latest:
+                    del latest[key]
+                    self.superseded += 1
+            latest[key] = (data, sender)
+        for data, sender in latest.values():
+            self.handle_datagram(data, sender)
+
+    def _learn(self, data: bytes, command: Command) -> None:
+        peeked = peek(data)
+        if peeked is not None and peeked not in self._sets_value:
+            if len(self._sets_value) >= 4096:
+                self._sets_value.clear()
+            self._sets_value[peeked] = coalesce_key(command) is not None
 
     def handle_datagram(self, data: bytes, sender: Address | None = None) -> None:
         """Parse, decode and queue every message of one datagram; log and drop what is bad."""
@@ -78,8 +115,11 @@ class OscHandler:
                     continue
                 if command is None:
                     continue
+                if len(messages) == 1:
+                    self._learn(data, command)
                 reply = self._reply(address, command, target) if target is not None else None
-                if self.queue.put(command, reply=reply, origin=f"osc {address}"):
+                origin = f"osc {address}" + (f" from {sender[0]}:{sender[1]}" if sender else "")
+                if self.queue.put(command, reply=reply, origin=origin):
                     self.accepted += 1
                 else:
                     self.log.log("queue full", f"dropped {address} (render loop is behind)")
@@ -120,7 +160,7 @@ class OscControl(OscHandler):
         host: str = "127.0.0.1",
         port: int = 9000,
         allow: set[str] | None = None,
-        rcvbuf: int = 4 * 1024 * 1024,
+        rcvbuf: int = 32 * 1024 * 1024,
         allow_quit: bool = False,
         reply_port: int | None = None,
         log_interval: float = 5.0,
@@ -137,7 +177,7 @@ class OscControl(OscHandler):
             sock.close()
             raise LivedreamError(f"cannot listen for OSC on {host}:{port}: {exc} "
                                  "(is another show running? choose another --osc-port)") from None
-        sock.settimeout(0.1)
+        sock.setblocking(False)
         self._sock = sock
         self.address: Address = sock.getsockname()
         super().__init__(queue, sock.sendto, allow, allow_quit, reply_port, log_interval)
@@ -150,18 +190,26 @@ class OscControl(OscHandler):
         self._thread.start()
 
     def _serve(self) -> None:
+        """Wait for datagrams, then read everything the socket holds (up to BATCH) in one go and
+        handle it as a batch: the kernel buffer empties faster than any sender fills it."""
         while not self._stop.is_set():
             try:
-                data, sender = self._sock.recvfrom(MAX_DATAGRAM)
-            except TimeoutError:
-                continue
-            except OSError as exc:
+                ready, _, _ = select.select([self._sock], [], [], 0.1)
+                if not ready:
+                    continue
+                batch: list[tuple[bytes, Address | None]] = []
+                while len(batch) < BATCH:
+                    try:
+                        batch.append(self._sock.recvfrom(MAX_DATAGRAM))
+                    except BlockingIOError:
+                        break
+            except (OSError, ValueError) as exc:  # ValueError: select on a closed socket
                 if self._stop.is_set():
                     break
                 self.log.log("socket error", str(exc))
                 time.sleep(0.01)
                 continue
-            self.handle_datagram(data, sender)
+            self.handle_batch(batch)
 
     def close(self) -> None:
         """Stop the server thread (within ~0.1 s) and release the port."""

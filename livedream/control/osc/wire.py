@@ -133,6 +133,21 @@ def parse_datagram(data: bytes, depth: int = 0) -> list[tuple[str, list[Any]]]:
     return messages
 
 
+def peek(data: bytes) -> tuple[bytes, bytes] | None:
+    """(address, type tags) of a plain message without parsing it, or None (a bundle, junk).
+
+    Cheap enough to run on every datagram of a flood before any real parsing."""
+    if not data.startswith(b"/"):
+        return None
+    end = data.find(b"\0")
+    if end < 0:
+        return None
+    start = (end + 4) & ~3
+    tags_end = data.find(b"\0", start)
+    tags = data[start:tags_end] if start < len(data) and data[start:start + 1] == b"," else b""
+    return data[:end], tags
+
+
 def build_message(address: str, args: Sequence[Any]) -> bytes:
     """Encode one OSC message (bools as ints 0/1, which every controller understands)."""
     builder = OscMessageBuilder(address)

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from livedream.errors import ModelFormatError
+from livedream.files import read_bytes
 from livedream.models.caffe.wire import (
     FIXED32,
     FIXED64,
@@ -39,12 +40,7 @@ def read_caffemodel(path: str | Path) -> dict[str, list[np.ndarray]]:
     Legacy blobs (num/channels/height/width) come back 4-D, as Caffe stores them. A malformed or
     truncated file raises ModelFormatError naming the byte offset and, where known, the layer.
     """
-    path = Path(path)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise ModelFormatError(f"cannot read caffemodel {path}: {exc.strerror or exc}") from None
-    return parse_caffemodel(data, str(path))
+    return parse_caffemodel(read_bytes(path, "caffemodel", ModelFormatError), str(path))
 
 
 def parse_caffemodel(data: bytes, source: str = "<caffemodel>") -> dict[str, list[np.ndarray]]:

@@ -18,6 +18,7 @@ import torch
 from torch import Tensor, nn
 
 from livedream.errors import ModelFormatError, UnknownNameError
+from livedream.files import read_text
 from livedream.models.base import DreamModel, Preprocess
 from livedream.models.caffe.caffemodel import read_caffemodel
 from livedream.models.caffe.layers import (
@@ -103,11 +104,7 @@ def load_caffe(
     Raises ModelFormatError for unreadable, malformed or mismatched files.
     """
     prototxt = Path(prototxt)
-    try:
-        text = prototxt.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ModelFormatError(f"cannot read prototxt {prototxt}: {exc}") from None
-    net_param = parse_prototxt(text, str(prototxt))
+    net_param = parse_prototxt(read_text(prototxt, "prototxt", ModelFormatError), str(prototxt))
     weights = read_caffemodel(caffemodel) if caffemodel is not None else None
     default_name = net_param.get("name") if isinstance(net_param.get("name"), str) else None
     return build_net(net_param, weights, name=name or default_name or prototxt.stem,
