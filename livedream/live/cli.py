@@ -44,7 +44,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add("--fullscreen", action="store_true", help="start fullscreen (F toggles)")
     add("--screen", type=int, default=None, help="screen index for the window / fullscreen")
     add("--display-motion", default="motion", choices=("motion", "crossfade", "none"),
-        help="what the window does between dream frames (default: continue the chain's motion)")
+        help="what the output (window, NDI, recording) does between dream frames (default: "
+        "continue the chain's motion)")
     add("--output-fps", type=float, default=None,
         help="rate of the output stream (window, NDI, virtual camera, recording; default 60 "
         "with a window, 30 headless)")
