@@ -33,6 +33,7 @@ ROWS: dict[int, str] = {
     6: "bench.display",
     7: "bench.memory",
     11: "bench.outputs",
+    13: "bench.flow",  # issue 13: live input that moves
 }
 QUICK_SIZES = ((320, 180),)
 
@@ -43,8 +44,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                    "--quick: 320x180)")
     p.add_argument("--repeat", type=int, help="timed samples per measurement (default 3; quick 2)")
     p.add_argument("--quick", action="store_true", help="small sizes and few samples (~3 min)")
-    p.add_argument("--rows", default="1,2,3,4,5,6,7", help="which rows to run, e.g. 1,2 "
-                   "(11, the output stream, on request: --rows 11)")
+    p.add_argument("--rows", default=",".join(map(str, ROWS)),
+                   help="which rows to run, e.g. 1,2")
     p.add_argument("--layers", default=",".join(STANDARD_LAYERS), help="row 1 layers")
     p.add_argument("--preset", default=DEFAULT_PRESET, help="preset for rows 3-6")
     p.add_argument("--frames", type=int, help="frames per sample in rows 3-4 (default 3; quick 1)")

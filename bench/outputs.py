@@ -1,6 +1,6 @@
 """Row 11: the output stream: cost per output frame (compositor + the one readback) at 320x180
-and 1280x720, readbacks per output frame, and the loop's efficiency while the stream feeds a
-window, NDI and an mp4 recording.
+and 1280x720 (`--quick`: the --sizes only), readbacks per output frame, and the loop's
+efficiency while the stream feeds a window, NDI and an mp4 recording.
 
 Efficiency = dream frames/s of the loop with the outputs running / without them, timed
 interleaved (outputs paused in the bare phases) so machine load hits both alike. NDI may only
@@ -209,7 +209,8 @@ def measure_efficiency(ctx: BenchContext, size: tuple[int, int]) -> Result:
 
 
 def run(ctx: BenchContext) -> list[Result]:
-    results = [measure_cost(ctx, size) for size in COST_SIZES]
+    sizes = list(ctx.sizes) if ctx.quick else sorted(set(COST_SIZES) | set(ctx.sizes))
+    results = [measure_cost(ctx, size) for size in sizes]
     results += [measure_efficiency(ctx, size) for size in ctx.loop_sizes]
     return results
 

@@ -128,6 +128,8 @@ FLAGS: dict[str, str] = {
     "record": "recording",
     "overlay": "overlay",
     "fullscreen": "fullscreen",
+    "flow": "flow",  # livedream.flow: dreams follow the source's optical flow
+    "gate": "gate",  # livedream.flow: the motion gate
 }
 
 #: the boolean State fields a SetFlag may switch

@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 
 from livedream.errors import ParamError, UnknownNameError
+from livedream.flow.params import FLOW_PARAMS
 from livedream.look import DREAM_PARAMS, Look
 from livedream.params import Param, Value
 from livedream.transforms.registry import get_transform, transform_names
@@ -26,6 +27,7 @@ from livedream.transforms.registry import get_transform, transform_names
 #: Show-level parameters by full name (`group.param`), held in `State.settings`. Features add
 #: their tables here (one table each, defined beside the feature).
 SHOW_PARAMS: dict[str, Param] = {}
+SHOW_PARAMS.update(FLOW_PARAMS)  # flow.*, gate.*, source.key* (live input that moves)
 
 NAME_PATTERN = re.compile(r"[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)?")
 

@@ -2,7 +2,9 @@
 
 Every source yields float32 RGB tensors [1, 3, H, W] in [0, 1] at the requested size (w, h).
 Pictures of another aspect ratio are scaled to cover the size and centre-cropped (never
-stretched). Files are decoded with Pillow (images) and OpenCV (video, webcam).
+stretched). Files are decoded with Pillow (images) and OpenCV (video, webcam). The live show
+reads captures on their own thread (`livedream.threaded_source`) and resizes on the device
+(`rgb_to_device`, `cover_resize`); `cover_geometry` is the one cover-and-crop rule for both.
 """
 
 from __future__ import annotations
@@ -45,6 +47,17 @@ def _check_size(size: Size | None) -> Size | None:
     return w, h
 
 
+def cover_geometry(src: Size, size: Size) -> tuple[int, int, int, int]:
+    """Scale-to-cover-then-centre-crop of a `src` = (w, h) picture into `size` = (w, h):
+    the scaled size (new_w, new_h) and the crop origin (x0, y0). One definition for the cv2 and
+    the torch resize."""
+    w, h = size
+    src_w, src_h = src
+    scale = max(w / src_w, h / src_h)
+    new_w, new_h = max(w, math.ceil(src_w * scale - 1e-6)), max(h, math.ceil(src_h * scale - 1e-6))
+    return new_w, new_h, (new_w - w) // 2, (new_h - h) // 2
+
+
 def fit_cover(rgb: np.ndarray, size: Size | None) -> np.ndarray:
     """Scale an HxWx3 uint8 picture to cover `size` = (w, h) and centre-crop it to exactly that."""
     import cv2
@@ -52,13 +65,34 @@ def fit_cover(rgb: np.ndarray, size: Size | None) -> np.ndarray:
     if size is None or (rgb.shape[1], rgb.shape[0]) == tuple(size):
         return rgb
     w, h = size
-    src_h, src_w = rgb.shape[:2]
-    scale = max(w / src_w, h / src_h)
-    new_w, new_h = max(w, math.ceil(src_w * scale - 1e-6)), max(h, math.ceil(src_h * scale - 1e-6))
-    interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
+    new_w, new_h, x0, y0 = cover_geometry((rgb.shape[1], rgb.shape[0]), size)
+    interp = cv2.INTER_AREA if new_w < rgb.shape[1] else cv2.INTER_LINEAR
     resized = cv2.resize(rgb, (new_w, new_h), interpolation=interp)
-    x0, y0 = (new_w - w) // 2, (new_h - h) // 2
     return resized[y0 : y0 + h, x0 : x0 + w]
+
+
+def cover_resize(frame: Tensor, size: Size | None) -> Tensor:
+    """`fit_cover` on the device: a [B, C, H, W] frame scaled to cover `size` and centre-cropped
+    (bilinear, antialiased when shrinking)."""
+    if size is None or (frame.shape[-1], frame.shape[-2]) == tuple(size):
+        return frame
+    w, h = size
+    new_w, new_h, x0, y0 = cover_geometry((frame.shape[-1], frame.shape[-2]), size)
+    shrinking = new_w < frame.shape[-1]
+    resized = torch.nn.functional.interpolate(
+        frame, size=(new_h, new_w), mode="bilinear", align_corners=False, antialias=shrinking
+    )
+    return resized[..., y0 : y0 + h, x0 : x0 + w].clamp(0.0, 1.0)
+
+
+def rgb_to_device(
+    rgb: np.ndarray, size: Size | None, device: torch.device | str | None = None
+) -> Tensor:
+    """HxWx3 uint8 RGB -> [1, 3, h, w] float32 at `size` on `device`: the uint8 picture moves to
+    the device first (4x less to copy) and is converted and cover-resized there."""
+    frame = torch.from_numpy(np.ascontiguousarray(rgb)).to(device=device or "cpu")
+    frame = frame.permute(2, 0, 1).unsqueeze(0).float().div_(255.0)
+    return cover_resize(frame, size)
 
 
 def to_tensor(rgb: np.ndarray, device: torch.device | str | None = None) -> Tensor:
@@ -172,18 +206,17 @@ class CaptureSource:
         self.target = target
         self.loops = isinstance(target, str)
         self.capture = cv2.VideoCapture(target)
-        self.last: Tensor | None = None
         if not self.capture.isOpened():
             self.capture.release()
             raise SourceError(f"cannot open {name}")
         try:
-            self.last = self._grab()
+            self.last: np.ndarray = self._grab()
         except SourceError:
             self.capture.release()
             raise
-        self.pending: Tensor | None = self.last  # the first read returns the probe frame
+        self.pending = True  # the first read returns the probe frame
 
-    def _grab(self) -> Tensor:
+    def _grab(self) -> np.ndarray:
         import cv2
 
         ok, bgr = self.capture.read()
@@ -196,22 +229,34 @@ class CaptureSource:
             raise SourceError(f"cannot read a frame from {self.name}")
         if bgr.ndim == 2:
             bgr = cv2.cvtColor(bgr, cv2.COLOR_GRAY2BGR)
-        rgb = cv2.cvtColor(bgr[..., :3], cv2.COLOR_BGR2RGB)
-        return to_tensor(fit_cover(rgb, self.size), self.device)
+        return cv2.cvtColor(bgr[..., :3], cv2.COLOR_BGR2RGB)
 
-    def read(self) -> Tensor:
+    def read_rgb(self) -> np.ndarray:
+        """The next frame as decoded (HxWx3 uint8 RGB, native size): what a source thread reads."""
         if self.capture is None:
             raise SourceError(f"{self.name} is closed")
-        if self.pending is not None:
-            frame, self.pending = self.pending, None
-            return frame
+        if self.pending:
+            self.pending = False
+            return self.last
         try:
             self.last = self._grab()
         except SourceError:
-            if self.loops or self.last is None:
+            if self.loops:
                 raise
-            return self.last.clone()  # a webcam hiccup: keep showing the last frame
+            return self.last  # a webcam hiccup: keep showing the last frame
         return self.last
+
+    def fps(self) -> float | None:
+        """The file's frame rate (None for a webcam or when the container does not say)."""
+        import cv2
+
+        if self.capture is None or not self.loops:
+            return None
+        fps = float(self.capture.get(cv2.CAP_PROP_FPS) or 0.0)
+        return fps if 0.5 <= fps <= 1000 else None
+
+    def read(self) -> Tensor:
+        return to_tensor(fit_cover(self.read_rgb(), self.size), self.device)
 
     def close(self) -> None:
         if self.capture is not None:

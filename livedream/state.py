@@ -61,6 +61,8 @@ class State:
     midi_learn: str | None = None  # parameter armed for MIDI learn (next CC moved binds to it)
     quit: bool = False
     settings: Mapping[str, Value] = field(default_factory=dict)  # show params (SHOW_PARAMS)
+    flow: bool = False  # warp the buffer by the source's optical flow (livedream.flow)
+    gate: bool = False  # motion gate: the source shows where the scene moves
 
 
 @dataclass(frozen=True)

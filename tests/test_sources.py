@@ -121,3 +121,15 @@ def test_bad_specs_and_corrupt_video(tmp_path: Path) -> None:
         open_source("generated:abc", SIZE)
     with pytest.raises(LivedreamError, match="webcam 97"):
         open_source("webcam:97", SIZE)
+
+
+def test_cover_resize_on_the_device_matches_fit_cover() -> None:
+    from livedream.sources import fit_cover, rgb_to_device
+
+    rgb = quadrant_image(100, 200)
+    on_device = rgb_to_device(rgb, SIZE)
+    reference = torch.from_numpy(fit_cover(rgb, SIZE)).permute(2, 0, 1).float() / 255
+    assert on_device.shape == (1, 3, 48, 64)
+    assert (on_device[0] - reference).abs().mean() < 0.02
+    torch.testing.assert_close(rgb_to_device(rgb, None)[0], torch.from_numpy(rgb).permute(
+        2, 0, 1).float() / 255)

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from livedream.errors import LivedreamError, ParamError
+from livedream.flow.options import add_flow_arguments, flow_settings_from_args
 from livedream.params import parse_size
 
 if TYPE_CHECKING:
@@ -41,6 +42,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add("--source", help="live source blended into the buffer: webcam:N, video file or image")
     add("--source-mix", type=float, default=None, help="source weight 0..1 (default 0.1 with "
         "--source)")
+    add_flow_arguments(parser)
     add("--fullscreen", action="store_true", help="start fullscreen (F toggles)")
     add("--screen", type=int, default=None, help="screen index for the window / fullscreen")
     add("--display-motion", default="motion", choices=("motion", "crossfade", "none"),
@@ -200,7 +202,8 @@ def _initial_state(args: argparse.Namespace) -> tuple[Any, int]:
     mix = args.source_mix if args.source_mix is not None else (0.1 if args.source else 0.0)
     state = State(look=look, preset=name, source=args.source,
                   source_mix=float(SOURCE_MIX.validate(mix, "--source-mix")),
-                  recording=bool(args.record or args.record_frames), fullscreen=args.fullscreen)
+                  recording=bool(args.record or args.record_frames), fullscreen=args.fullscreen,
+                  flow=args.flow, gate=args.gate, settings=flow_settings_from_args(args))
     return state, seed if args.seed is None else args.seed
 
 
@@ -214,6 +217,7 @@ def run(args: argparse.Namespace) -> int:
     from livedream.live.loop import RenderLoop
     from livedream.models.registry import load_model
     from livedream.outputs.show import default_output_fps
+    from livedream.state import setting
 
     device = pick_device(args.device)
     size = parse_size(args.size) if args.size else default_frame_size(device)
@@ -241,9 +245,11 @@ def run(args: argparse.Namespace) -> int:
         model = load_model(state.look.model, state.look.weights, device)
         source = None
         if args.source:
-            from livedream.sources import open_source
+            from livedream.threaded_source import open_threaded
 
-            source = open_source(args.source, size, device)
+            source = open_threaded(args.source, size, device, realtime=args.source_realtime,
+                                   flow=state.flow or state.gate,
+                                   flow_scale=float(setting(state, "flow.scale")))
             stack.callback(source.close)
         if args.osc_port:
             from livedream.control.osc import OscControl

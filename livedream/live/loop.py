@@ -8,9 +8,11 @@ One `RenderLoop.tick()` is one dream frame:
    (`RecordingControl`), model switch (`ModelSwitcher`, loaded off-thread while the show keeps
    dreaming on the old model), reset (re-seed), fullscreen, quit, and easing (`Easing`);
 2. unless paused: the look for this frame (eased, then every `look_filters` entry: modulators,
-   the frame-budget governor), one `Dreamer` call (octaves, guide, precision), the live source
-   blended in by `state.source_mix`, the transform chain, a degenerate-frame check (NaN/inf or
-   one flat colour: re-seed), then every output (`display.show`) and the recorder.
+   the frame-budget governor), the optical-flow warp of the buffer (`state.flow`, `FlowFeedback`),
+   one `Dreamer` call (octaves, guide, precision), the live source blended in by
+   `state.source_mix` (per pixel where the motion gate or key opens it), the transform chain, a
+   degenerate-frame check (NaN/inf or one flat colour: re-seed), then every output
+   (`display.show`) and the recorder.
 
 The frame stays a device tensor throughout; outputs and recorder are the only readbacks.
 Time comes from an injectable `Clock`, so tests run the loop with a fake clock.
@@ -33,6 +35,8 @@ from livedream.commands import Command
 from livedream.control.ratelimit import RateLimitedLog
 from livedream.dream import Dreamer, DreamFn
 from livedream.errors import LivedreamError
+from livedream.flow.feedback import FlowFeedback, flow_settings
+from livedream.flow.params import FlowSettings
 from livedream.live.clock import Clock, RateMeter, SystemClock
 from livedream.live.dispatch import Dispatcher, StateObserver
 from livedream.live.display_base import Display, LoopStats
@@ -50,7 +54,7 @@ from livedream.look import Look
 from livedream.models.base import DreamModel
 from livedream.sources import Source, generated_image, load_image
 from livedream.state import Env, State
-from livedream.transforms.blend import blend
+from livedream.threaded_source import SourceSample, take_sample
 from livedream.transforms.registry import apply_chain
 
 log = logging.getLogger(__name__)
@@ -124,6 +128,7 @@ class RenderLoop:
         self.dispatcher.frame_reached = lambda: self._reach
         self.recording = RecordingControl(recorder_factory, self._limiter)
         self.easing = Easing()
+        self.flow = FlowFeedback()  # optical-flow warp and motion gate (livedream.flow)
         self.running = True
         self.frame_index = 0
         self._meter = RateMeter()
@@ -179,6 +184,7 @@ class RenderLoop:
             self._set_layers(tuple(new.look.layers))
         if new.reset_count != old.reset_count:
             self.buffer = self._seed_frame()
+            self.flow.reset()
             log.info("frame %d: buffer re-seeded (reset)", self.frame_index)
         if new.fullscreen != old.fullscreen:
             self.display.set_fullscreen(new.fullscreen)
@@ -252,6 +258,16 @@ class RenderLoop:
             return None
         return frame.to(device=self.device, dtype=torch.float32)
 
+    def _take_source(self, state: State, settings: FlowSettings) -> SourceSample | None:
+        """This frame's source sample (frame + flow), when the blend, flow or a key needs it."""
+        if self.source is None or not (state.source_mix > 0 or settings.active):
+            return None
+        try:
+            return take_sample(self.source, self.device, settings.needs_flow, settings.flow_scale)
+        except (LivedreamError, OSError, RuntimeError) as exc:
+            self._limiter.log("source", f"source read failed: {exc}", logging.WARNING)
+            return None
+
     def _seed_frame(self) -> Tensor:
         """A fresh buffer: the live source's frame, else the start image (noise if that is flat)."""
         return fresh_frame(self._read_source(), self._start_image, self.seed)
@@ -264,8 +280,11 @@ class RenderLoop:
         return look
 
     def _dream_frame(self, state: State, look: Look) -> Tensor:
-        """One dream step + source blend + chain; the old buffer (re-chained) if the step fails."""
-        frame = self.buffer
+        """Flow warp + one dream step + (gated) source blend + chain; the old buffer (re-chained)
+        if the step fails."""
+        settings = flow_settings(state)
+        sample = self._take_source(state, settings)
+        frame = self.flow.warp(self.buffer, sample, settings)  # dreams move with the scene
         try:
             frame = self.dreamer(frame, look.dream)
         except Exception as exc:  # the show goes on: log (rate-limited) and skip the step
@@ -273,10 +292,8 @@ class RenderLoop:
             self._limiter.log(f"dream:{type(exc).__name__}",
                               f"frame {self.frame_index}: dream step failed: {exc!r}",
                               logging.ERROR)
-        if state.source_mix > 0:
-            source = self._read_source()
-            if source is not None:
-                frame = blend(frame, source, state.source_mix)
+        if sample is not None:
+            frame = self.flow.blend(frame, sample, settings, state.source_mix)
         try:
             frame = apply_chain(frame, look.chain, t=self.frame_index, seed=self.seed)
         except Exception as exc:

@@ -102,6 +102,8 @@ DECODE_TABLE = [
     ("/livedream/record", [], SetFlag("recording", None)),
     ("/livedream/overlay", [False], SetFlag("overlay", False)),
     ("/livedream/fullscreen", [], SetFlag("fullscreen", None)),
+    ("/livedream/flow", [1], SetFlag("flow", True)),
+    ("/livedream/gate", [], SetFlag("gate", None)),
     ("/livedream/source/mix", [0.3], SetSourceMix(0.3)),
     ("/livedream/ease", [2], SetEase(2.0)),
     ("/livedream/model", ["inception_v3"], SetModel("inception_v3")),

@@ -36,6 +36,7 @@ from livedream.commands import (
     ToggleTransform,
 )
 from livedream.control.osc.wire import Message, OscError
+from livedream.flow.params import FLOW_FLAGS
 from livedream.look import DREAM_PARAMS
 from livedream.paramnames import (
     SHOW_PARAMS,
@@ -280,6 +281,8 @@ ROUTES: tuple[Route, ...] = (
     flag_route("record", "record (1) / stop (0)"),
     flag_route("overlay", "on-screen overlay on/off"),
     flag_route("fullscreen", "fullscreen on/off"),
+    flag_route("flow", FLOW_FLAGS["flow"] + ", on/off"),
+    flag_route("gate", FLOW_FLAGS["gate"] + ", on/off"),
     Route("source/mix", "f", "weight of the live source blended in, 0..1", "same address, `f`",
           one_number(SetSourceMix), same_address(lambda s: [s.source_mix]),
           lambda s: [s.source_mix], "f"),
