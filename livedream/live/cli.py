@@ -335,6 +335,10 @@ def _output_stream(args: argparse.Namespace, size: tuple[int, int], stack: ExitS
     if args.ndi_out:
         from livedream.outputs.ndi import NdiSender
 
+        if args.ndi_format == "UYVY" and size[0] % 2:
+            raise ParamError(f"--ndi-format UYVY needs an even width, got --size "
+                             f"{size[0]}x{size[1]}; use RGBA or an even width")
+
         stream.subscribe(NdiSender(args.ndi_out, args.output_fps, args.ndi_format), "ndi")
         log.info("NDI: publishing %r (%s, %g fps)", args.ndi_out, args.ndi_format,
                  args.output_fps)

@@ -102,6 +102,10 @@ def test_ndi_out_without_the_extra_stops_at_startup_naming_it(monkeypatch, capsy
     assert "livedream[ndi]" in capsys.readouterr().err
     assert main([*argv, "--source", "ndi:Y"]) == 1
     assert "livedream[ndi]" in capsys.readouterr().err
+    odd = ["run", "--headless", "--frames", "2", "--osc-port", "0", "--size", "33x18",
+           "--layer", "conv2", "--ndi-out", "X", "--ndi-format", "UYVY"]
+    assert main(odd) == 1
+    assert "even width" in capsys.readouterr().err
 
 
 def test_virtual_cam_without_a_driver_logs_and_the_show_goes_on(monkeypatch, caplog, tmp_path):
