@@ -213,12 +213,20 @@ class OutputStream:
             due += interval
             ticks += 1
 
+    def _thread_main(self) -> None:
+        # One intra-op thread for this thread's torch work (OpenMP's setting is per thread): on a
+        # CPU the compositor then takes at most one core and never contends with the dream's
+        # thread pool, which under load cost it several times over.
+        torch.set_num_threads(1)
+        self.run()
+
     def start(self) -> None:
         """Run the stream on its own thread."""
         if self._thread is not None:
             return
         self._stop.clear()
-        self._thread = threading.Thread(target=self.run, name="output-stream", daemon=True)
+        self._thread = threading.Thread(target=self._thread_main, name="output-stream",
+                                        daemon=True)
         self._thread.start()
 
     def stop(self) -> None:
