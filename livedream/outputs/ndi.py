@@ -202,6 +202,16 @@ class NdiReceiver:
                                      f"{timeout:g} s")
             time.sleep(0.01)
 
+    def next_frame(self, after: float | None, timeout: float = 1.0) -> tuple[np.ndarray, float]:
+        """The first frame whose timestamp is not `after` (waits up to `timeout`, then returns
+        the latest even if unchanged: a stalled sender must not stall the reader)."""
+        deadline = time.monotonic() + timeout
+        got = self.wait_frame(timeout)
+        while got[1] == after and time.monotonic() < deadline:
+            time.sleep(0.003)
+            got = self.latest() or got
+        return got
+
     def close(self) -> None:
         receiver = getattr(self, "_receiver", None)
         if receiver is not None:
@@ -231,11 +241,18 @@ class NdiSource:
         self.name = f"ndi:{name}"
         self.size, self.device = size, device
         self._last = self._convert(first)
+        self._stamp: float | None = None
 
     def _convert(self, pixels: np.ndarray) -> Tensor:
         from livedream.sources import fit_cover, to_tensor  # sources opens this module
 
         return to_tensor(fit_cover(pixels, self.size), self.device)
+
+    def read_rgb(self) -> np.ndarray:
+        """The sender's next frame, HxWx3 uint8 as sent (for `ThreadedSource`, which resizes it
+        on the device and can estimate flow between frames)."""
+        pixels, self._stamp = self._receiver.next_frame(self._stamp)
+        return pixels
 
     def read(self) -> Tensor:
         got = self._receiver.latest()

@@ -53,7 +53,8 @@ def test_ndi_out_carries_the_recorded_output_stream(tmp_path):
 
 
 def test_ndi_source_feeds_the_dream(tmp_path):
-    """A sender's still picture, blended in fully, replaces the dream buffer each frame."""
+    """A sender's still picture, blended in fully, replaces the dream buffer each frame (read
+    on the source thread, with optical flow on: a still picture does not move the buffer)."""
     require_netns()
     w, h = 64, 36
     preset = tmp_path / "tiny.toml"
@@ -61,7 +62,7 @@ def test_ndi_source_feeds_the_dream(tmp_path):
     frames_dir = tmp_path / "frames"
     show = SHOW + ["--preset", str(preset), "--size", f"{w}x{h}", "--frames", "6",
                    "--source", "ndi:T2", "--source-mix", "1.0", "--record-source", "dream",
-                   "--record-frames", str(frames_dir)]
+                   "--record-frames", str(frames_dir), "--flow"]
     result = run_in_netns([PEER + ["hold", "T2", "RGBA", str(w), str(h), "40"], show],
                           tmp_path, cwd=REPO)
     assert result.returncode == 0, result.stderr[-3000:]
