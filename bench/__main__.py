@@ -32,6 +32,7 @@ ROWS: dict[int, str] = {
     5: "bench.control_latency",
     6: "bench.display",
     7: "bench.memory",
+    11: "bench.outputs",
     13: "bench.flow",  # issue 13: live input that moves
 }
 QUICK_SIZES = ((320, 180),)
