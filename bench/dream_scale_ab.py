@@ -1,4 +1,4 @@
-"""Row 11: dream-scale A/B: one frame of the default preset's dream (its iterations, the auto
+"""Row 14: dream-scale A/B: one frame of the default preset's dream (its iterations, the auto
 precision) at full size vs dreamed at 0.75 and 0.5 of it with the detail upsampled back
 (`ScaledDream`), interleaved. `change_corr`: correlation of what the scaled and the full-size
 step add to the frame (1 = the same picture change; the cost of the look, in one number)."""
@@ -44,7 +44,7 @@ def run(ctx: BenchContext) -> list[Result]:
         t_full, t_small = interleave(full, small, ctx.repeat, ctx.device)
         a, b = (full() - frame).flatten(), (small() - frame).flatten()
         corr = float(torch.corrcoef(torch.stack((a, b)))[0, 1])
-        results.append(Result(11, "dream scale A/B", f"{size_label(size)} x{scale:g}", {
+        results.append(Result(14, "dream scale A/B", f"{size_label(size)} x{scale:g}", {
             "full_ms": 1000.0 * t_full.median,
             "scaled_ms": 1000.0 * t_small.median,
             "speedup": t_full.median / t_small.median,

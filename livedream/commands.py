@@ -11,8 +11,9 @@ One definition each:
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Hashable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 
@@ -121,6 +122,48 @@ class QueryState(Command):
     """Change nothing; the reply receives the current state (OSC `/livedream/state` dump)."""
 
 
+@dataclass(frozen=True)
+class SetTempo(Command):
+    """Set the show's tempo (BPM); with Ableton Link it is proposed to the session."""
+
+    bpm: float
+
+
+@dataclass(frozen=True)
+class TapTempo(Command):
+    """One tap of tap tempo, stamped (monotonic seconds) when the controller sent it."""
+
+    at: float = field(default_factory=time.monotonic, compare=False)  # every tap is "a tap"
+
+
+@dataclass(frozen=True)
+class ResyncTempo(Command):
+    """Put the downbeat (beat 1 of a bar) here, now."""
+
+
+@dataclass(frozen=True)
+class SetQuantize(Command):
+    """Quantise look switches to `off`, `beat`, `bar`, `2bars` or `4bars`."""
+
+    mode: str
+
+
+@dataclass(frozen=True)
+class SetModulator(Command):
+    """Set one field of modulator `index` (appending a new one at index == count)."""
+
+    index: int
+    field: str
+    value: Any
+
+
+@dataclass(frozen=True)
+class ClearModulator(Command):
+    """Remove modulator `index` (None: all of them)."""
+
+    index: int | None = None
+
+
 # --- controller vocabulary ----------------------------------------------------------------------
 #: control name (OSC address, MIDI note command, key) -> the boolean State field it switches
 FLAGS: dict[str, str] = {
@@ -142,6 +185,8 @@ TRIGGERS: dict[str, Callable[[], Command]] = {
     "layer/next": lambda: StepLayer(1),
     "layer/prev": lambda: StepLayer(-1),
     "reset": Reset,
+    "tempo/tap": TapTempo,
+    "tempo/resync": ResyncTempo,
 }
 
 
@@ -187,4 +232,17 @@ def coalesce_key(command: Command, origin: str = "") -> Hashable | None:
             return ("midi_learn",)
         case QueryState():
             return ("query", origin)
+        case SetTempo():
+            return ("tempo",)
+        case SetQuantize():
+            return ("quantize",)
+        case SetModulator(index=index, field=name):
+            return ("modulator", index, name)
     return None
+
+
+def is_switch(command: Command) -> bool:
+    """Look switches (preset, transform, chain, layer), which --quantize holds to the beat;
+    parameter moves and everything else stay immediate."""
+    return isinstance(command, LoadPreset | StepPreset | SetTransform | SetChain
+                      | ToggleTransform | SetLayer | SetLayers | StepLayer)

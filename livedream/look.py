@@ -10,6 +10,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from livedream.params import Param, Value, validate_params
+from livedream.tempo.modulators import Modulator
 
 #: Dream-step parameters, with ranges, shared by presets, OSC `/livedream/param/<name>` and MIDI.
 DREAM_PARAMS: dict[str, Param] = {
@@ -67,3 +68,4 @@ class Look:
     chain: tuple[ChainLink, ...] = (ChainLink("zoom", {"scale": 0.05}),)
     guide: str | None = None  # optional guide image path (dream towards its features)
     name: str = "default"
+    modulators: tuple[Modulator, ...] = ()  # LFOs / envelopes / audio followers (tempo pkg)

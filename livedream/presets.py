@@ -20,6 +20,12 @@ Schema (every key optional except at least one `[[chain]]` entry is usual, not r
     scale = 0.05
     axis = "vertical"
 
+    [[modulate]]                       # optional: livedream.tempo.modulators
+    target = "step_size"               # any parameter name of the look (zoom.scale, 0.angle)
+    source = "sine"                    # sine triangle saw square sample_hold envelope, or audio:
+    rate = 4                           # rms onset beat low lowmid highmid high; rate in beats
+    depth = 0.3                        # swing in normalised 0..1 units of the target's range
+
 Every problem is a PresetError naming the file, the key and the allowed values. Preset names
 looked up with `find_preset` can never leave the presets directories.
 """
@@ -39,6 +45,8 @@ from livedream.errors import LivedreamError, ParamError, PresetError, UnknownNam
 from livedream.files import read_text
 from livedream.look import DREAM_PARAMS, ChainLink, DreamSettings, Look
 from livedream.params import Param
+from livedream.tempo.modulate import check_targets
+from livedream.tempo.modulators import MAX_MODULATORS, Modulator, parse_modulator
 from livedream.transforms.registry import get_transform, make_link
 
 #: Environment variable overriding the presets directory (os.pathsep-separated list allowed).
@@ -51,8 +59,10 @@ DEFAULT_PRESET = "vertical-stretch"
 NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,99}")
 
 #: Top-level keys of a preset file.
-TOP_KEYS = ("name", "description", "model", "weights", "layers", "seed", "guide", "precision",
-            "dream", "chain")
+TOP_KEYS = (
+    "name", "description", "model", "weights", "layers", "seed", "guide", "precision", "dream",
+    "chain", "modulate",
+)
 
 #: Keys of a [[chain]] entry besides the transform's own parameters.
 LINK_KEYS = ("transform", "enabled")
@@ -182,6 +192,23 @@ def _chain(path: Path | str, value: Any) -> tuple[ChainLink, ...]:
     return tuple(links)
 
 
+def _modulators(path: Path | str, value: Any, look: Look) -> tuple[Modulator, ...]:
+    if not isinstance(value, list) or len(value) > MAX_MODULATORS:
+        raise PresetError(
+            f"{_where(path, 'modulate')}: expected up to {MAX_MODULATORS} [[modulate]] tables, "
+            'each with target = "param"'
+        )
+    mods = []
+    for i, entry in enumerate(value):
+        try:
+            mod = parse_modulator(entry, f"modulate[{i}]")
+            check_targets(look, [mod])
+        except LivedreamError as exc:
+            raise PresetError(f"preset {str(path)!r}: {exc}") from None
+        mods.append(mod)
+    return tuple(mods)
+
+
 def parse_preset(data: dict[str, Any], path: Path | str = "<preset>") -> Preset:
     """Validate a decoded TOML mapping into a Preset (PresetError names `path` and the key)."""
     for key in data:
@@ -218,6 +245,8 @@ def parse_preset(data: dict[str, Any], path: Path | str = "<preset>") -> Preset:
         model=model, weights=weights, layers=layers, dream=dream, chain=chain, guide=guide,
         name=name,
     )
+    if "modulate" in data:
+        look = replace(look, modulators=_modulators(path, data["modulate"], look))
     return Preset(name=name, look=look, description=description, seed=seed,
                   path=path if isinstance(path, Path) else None, precision=precision)
 

@@ -25,7 +25,7 @@ IMAGE_SUFFIXES = frozenset(
 VIDEO_SUFFIXES = frozenset(
     {".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv", ".flv", ".ogv"}
 )
-SPEC_FORMS = "'generated', 'webcam:N', an image file or a video file"
+SPEC_FORMS = "'generated', 'webcam:N', 'ndi:NAME', an image file or a video file"
 
 
 class SourceError(LivedreamError):
@@ -271,8 +271,9 @@ class CaptureSource:
 
 
 def open_source(spec: str, size: Size | None, device: torch.device | str | None = None) -> Source:
-    """Open a source from its spec: 'generated' (or 'generated:SEED'), 'webcam:N', an image file
-    or a video file. Frames come out at `size` = (w, h) on `device`."""
+    """Open a source from its spec: 'generated' (or 'generated:SEED'), 'webcam:N', 'ndi:NAME'
+    (an NDI source's 'HOST (NAME)' or NAME, needs the ndi extra), an image file or a video file.
+    Frames come out at `size` = (w, h) on `device`."""
     size = _check_size(size)
     spec = str(spec).strip()
     kind, _, arg = spec.partition(":")
@@ -286,6 +287,12 @@ def open_source(spec: str, size: Size | None, device: torch.device | str | None 
         if not arg.isdigit():
             raise SourceError(f"bad source {spec!r}: camera index must be a number, e.g. webcam:0")
         return CaptureSource(int(arg), f"webcam {arg}", size, device)
+    if kind == "ndi":
+        if not arg.strip():
+            raise SourceError(f"bad source {spec!r}: name the NDI source, e.g. ndi:resolume")
+        from livedream.outputs.ndi import NdiSource  # it imports this module
+
+        return NdiSource(arg, size, device)
     path = Path(spec)
     if not path.is_file():
         raise SourceError(f"source {spec!r} is not a file; use {SPEC_FORMS}")

@@ -18,29 +18,40 @@ from dataclasses import dataclass, field, replace
 from livedream.command_queue import Envelope
 from livedream.commands import (
     FLAG_FIELDS,
+    ClearModulator,
     Command,
     LearnMidi,
     LoadPreset,
     QueryState,
     Quit,
     Reset,
+    ResyncTempo,
     SetChain,
     SetEase,
     SetFlag,
     SetLayer,
     SetLayers,
     SetModel,
+    SetModulator,
     SetParam,
+    SetQuantize,
     SetSourceMix,
+    SetTempo,
     SetTransform,
     StepLayer,
     StepPreset,
+    TapTempo,
     ToggleTransform,
 )
 from livedream.errors import LivedreamError, ParamError, UnknownNameError
 from livedream.look import Look
 from livedream.paramnames import SHOW_PARAMS, coerce, resolve_param, set_look_param
 from livedream.params import Param, Value
+from livedream.tempo.modulate import check_targets
+from livedream.tempo.modulators import MAX_MODULATORS, Modulator
+from livedream.tempo.quantize import check_mode
+from livedream.tempo.reading import BPM, TempoState
+from livedream.tempo.tap import add_tap
 from livedream.transforms.registry import make_link
 
 
@@ -63,6 +74,13 @@ class State:
     settings: Mapping[str, Value] = field(default_factory=dict)  # show params (SHOW_PARAMS)
     flow: bool = False  # warp the buffer by the source's optical flow (livedream.flow)
     gate: bool = False  # motion gate: the source shows where the scene moves
+    # tempo: `tempo` is the tempo clock's reading (refreshed by the show on every beat and
+    # change); tempo commands bump the counters, which the tempo observer acts on.
+    tempo: TempoState = TempoState(120.0, 0.0, 4, "fixed")
+    tempo_changes: int = 0  # SetTempo / a tap that gave a BPM: the clock takes tempo.bpm
+    tempo_taps: tuple[float, ...] = ()  # recent tap times (tap tempo)
+    tempo_resyncs: int = 0  # ResyncTempo: a downbeat now
+    quantize: str = "off"  # look switches wait for: off, beat, bar, 2bars, 4bars
 
 
 @dataclass(frozen=True)
@@ -88,6 +106,20 @@ def _set_param(state: State, cmd: SetParam) -> State:
     if ref[0] is None and ref[1] in SHOW_PARAMS:
         return replace(state, settings={**state.settings, ref[1]: value})
     return replace(state, look=set_look_param(state.look, ref, value))
+
+
+def _set_modulator(look: Look, cmd: SetModulator) -> Look:
+    mods = list(look.modulators)
+    top = min(len(mods), MAX_MODULATORS - 1)
+    if isinstance(cmd.index, bool) or not isinstance(cmd.index, int) or not 0 <= cmd.index <= top:
+        raise ParamError(f"modulator {cmd.index!r}: expected 0..{top} "
+                         f"({len(mods)} defined; index {len(mods)} adds one)")
+    mod = mods[cmd.index] if cmd.index < len(mods) else Modulator(target="")
+    mod = mod.with_field(cmd.field, cmd.value)
+    if cmd.field == "target":
+        check_targets(look, [mod])
+    mods[cmd.index:cmd.index + 1] = [mod]
+    return replace(look, modulators=tuple(mods))
 
 
 def _cycle(items: Sequence[str], current: str | None, delta: int) -> str:
@@ -161,6 +193,30 @@ def apply(state: State, cmd: Command, env: Env) -> State:
             return replace(state, quit=True)
         case QueryState():
             return state
+        case SetTempo(bpm=bpm):
+            tempo = replace(state.tempo, bpm=float(BPM.validate(bpm, "tempo")))
+            return replace(state, tempo=tempo, tempo_changes=state.tempo_changes + 1)
+        case TapTempo(at=at):
+            taps, bpm = add_tap(state.tempo_taps, float(at))
+            if bpm is None:
+                return replace(state, tempo_taps=taps)
+            return replace(state, tempo=replace(state.tempo, bpm=bpm), tempo_taps=taps,
+                           tempo_changes=state.tempo_changes + 1)
+        case ResyncTempo():
+            return replace(state, tempo_resyncs=state.tempo_resyncs + 1)
+        case SetQuantize(mode=mode):
+            return replace(state, quantize=check_mode(mode))
+        case SetModulator():
+            return replace(state, look=_set_modulator(look, cmd))
+        case ClearModulator(index=index):
+            mods = list(look.modulators)
+            if index is None:
+                mods = []
+            elif isinstance(index, int) and 0 <= index < len(mods):
+                del mods[index]
+            else:
+                raise ParamError(f"modulator {index!r}: no such modulator ({len(mods)} defined)")
+            return replace(state, look=replace(look, modulators=tuple(mods)))
     raise ParamError(f"unknown command {cmd!r}")
 
 

@@ -228,7 +228,12 @@ def open_threaded(
     Stills stay a `StillSource` (nothing to read ahead, no motion). Webcams run free; files run
     on demand (one frame per taken frame) unless `realtime`, which plays them at their fps.
     """
+    from livedream.outputs.ndi import NdiSource  # a cycle: outputs -> live -> loop -> here
+
     source = open_source(spec, size, device)
+    if isinstance(source, NdiSource):  # free-running at the sender's frame rate
+        return ThreadedSource(source.read_rgb, source.name, size, device, demand=False,
+                              flow=flow, flow_scale=flow_scale, on_close=source.close)
     if isinstance(source, StillSource) or not isinstance(source, CaptureSource):
         return source
     demand = source.loops and not realtime

@@ -7,6 +7,7 @@ so keys go through the same command API as OSC and MIDI.
     UP / DOWN    next / previous layer F              fullscreen
     R            record on / off      O              overlay on / off
     1..9         toggle a transform   0              reset the feedback buffer
+    T            tap tempo            B              the downbeat is now (tempo resync)
     ESCAPE       quit
 """
 
@@ -38,6 +39,9 @@ FIXED_KEYS: dict[str, Command] = {
     "NUM_0": TRIGGERS["reset"](),
 }
 
+#: keys firing a trigger of the vocabulary (made per press: a tap is stamped when pressed)
+TRIGGER_KEYS: dict[str, str] = {"T": "tempo/tap", "B": "tempo/resync"}
+
 
 @dataclass(frozen=True)
 class KeyMap:
@@ -54,6 +58,8 @@ class KeyMap:
         """The command for a key symbol name (as pyglet's `symbol_string` gives), or None."""
         if symbol in FIXED_KEYS:
             return FIXED_KEYS[symbol]
+        if symbol in TRIGGER_KEYS:
+            return TRIGGERS[TRIGGER_KEYS[symbol]]()
         for prefix in ("_", "NUM_"):
             digit = symbol[len(prefix):] if symbol.startswith(prefix) else ""
             if len(digit) == 1 and "1" <= digit <= "9":

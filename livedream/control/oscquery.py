@@ -29,6 +29,9 @@ from livedream.errors import LivedreamError
 from livedream.paramnames import resolve_param
 from livedream.params import Param, Value
 from livedream.state import EASE, SOURCE_MIX, Env, State
+from livedream.tempo.modulators import MOD_INDEX
+from livedream.tempo.quantize import QUANTIZE_MODES
+from livedream.tempo.reading import BPM
 from livedream.transforms import transform_names
 
 ACCESS_NONE, ACCESS_READ, ACCESS_WRITE, ACCESS_READ_WRITE = 0, 1, 2, 3
@@ -41,7 +44,8 @@ TRIGGER_ARGS = ("[x]", "")  # a route with these arguments fires; it has no valu
 
 #: TYPE of routes that take a value but have none to read back (write-only).
 _TYPE_OF_ARGS = {"s": "s", "s...": "s", "f": "f"}
-_NUMBERS: dict[str, Param] = {"source/mix": SOURCE_MIX, "ease": EASE}
+_NUMBERS: dict[str, Param] = {"source/mix": SOURCE_MIX, "ease": EASE, "tempo": BPM,
+                              "mod/clear": MOD_INDEX}
 _CHOICES: dict[str, Callable[[Env], Sequence[str]]] = {
     "layer": lambda env: env.layer_names,
     "layers": lambda env: env.layer_names,
@@ -49,6 +53,7 @@ _CHOICES: dict[str, Callable[[Env], Sequence[str]]] = {
     "transform": lambda env: transform_names(),
     "chain": lambda env: transform_names(),
     "toggle": lambda env: transform_names(),
+    "quantize": lambda env: QUANTIZE_MODES,
 }
 _HIDDEN = ("quit",)  # refused unless the show enables it: not advertised
 

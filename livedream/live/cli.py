@@ -21,6 +21,7 @@ from livedream.device import AUTOCAST_ALIASES, add_precision_argument
 from livedream.errors import LivedreamError, ParamError
 from livedream.flow.options import add_flow_arguments, flow_settings_from_args
 from livedream.params import parse_size
+from livedream.tempo.setup import add_arguments as tempo_arguments
 
 if TYPE_CHECKING:
     from livedream.control.midi import MidiControl
@@ -56,11 +57,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add("--fullscreen", action="store_true", help="start fullscreen (F toggles)")
     add("--screen", type=int, default=None, help="screen index for the window / fullscreen")
     add("--display-motion", default="motion", choices=("motion", "crossfade", "none"),
-        help="what the window does between dream frames (default: continue the chain's motion)")
+        help="what the output (window, NDI, recording) does between dream frames (default: "
+        "continue the chain's motion)")
+    add("--output-fps", type=float, default=None,
+        help="rate of the output stream (window, NDI, virtual camera, recording; default 60 "
+        "with a window, 30 headless)")
+    add("--ndi-out", metavar="NAME", help="publish the output as the NDI source NAME "
+        "(receivers list it as 'HOST (NAME)'; needs pip install 'livedream[ndi]')")
+    add("--ndi-format", default="RGBA", choices=("RGBA", "UYVY"),
+        help="NDI pixel format (UYVY: half the bandwidth, 4:2:2 chroma)")
+    add("--virtual-cam", action="store_true", help="send the output to a virtual camera "
+        "(pip install 'livedream[virtualcam]'; v4l2loopback on Linux, OBS's camera elsewhere)")
+    add("--record-source", default="output", choices=("output", "dream"),
+        help="output (default): record the output stream at --output-fps, as the audience saw "
+        "it; dream: record the dream frames (see --record-timing)")
     add("--record", metavar="FILE", help="record what is shown (.mp4 crash-safe, or .gif)")
     add("--record-frames", metavar="DIR", help="record numbered PNG frames into DIR")
-    add("--record-fps", type=float, default=30.0,
-        help="time grid of the mp4 (default 30); with --record-timing frames, its playback rate")
+    add("--record-fps", type=float, default=None,
+        help="time grid of the mp4 (default: the output fps; 30 with --record-source dream); "
+        "with --record-timing frames, its playback rate")
     add("--record-timing", default="realtime", choices=("realtime", "frames"),
         help="realtime (default): each dream frame lands in the mp4 at the moment it was shown, "
         "so the recording plays at the show's speed; frames: one video frame per dream frame "
@@ -85,6 +100,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add("--midi-map", metavar="FILE", help="MIDI mapping TOML")
     add("--device", default=None, help="cpu, cuda, cuda:N (default: CUDA when present)")
     add("--seed", type=int, default=None, help="seed for the start image and jitter")
+    tempo_arguments(parser)
 
 
 class _NumberedPath:
@@ -139,22 +155,29 @@ def _check_record_targets(args: argparse.Namespace) -> None:
             raise ParamError(f"{flag} {value}: directory {path.parent} does not exist")
 
 
-def _recorder_factory(args: argparse.Namespace) -> Any:
+def _recorder_factory(args: argparse.Namespace, stream: Any = None) -> Any:
+    """Recording target: the output stream (`stream`, the default) or the dream frames."""
+    from livedream.outputs.show import StreamRecording
     from livedream.record import ThreadedRecorder, open_recorder
 
     targets = [_NumberedPath(p) for p in (args.record, args.record_frames) if p]
     if not targets:
         return None
+    fps = args.record_fps or (args.output_fps if stream is not None else 30.0)
 
-    def factory() -> _Fanout:
-        recorders = []
+    def open_sinks() -> list[Any]:
+        sinks = []
         for target in targets:
             path = target.next()
-            sink = open_recorder(path, args.record_fps,
-                                 realtime=args.record_timing == "realtime")
-            recorders.append(ThreadedRecorder(sink, max_queue=16))
-            log.info("recording to %s", path)
-        return _Fanout(recorders)
+            sinks.append(open_recorder(path, fps, realtime=args.record_timing == "realtime"))
+            log.info("recording to %s (%s)", path,
+                     "output stream" if stream is not None else "dream frames")
+        return sinks
+
+    def factory() -> Any:
+        if stream is not None:
+            return StreamRecording(stream, open_sinks())
+        return _Fanout([ThreadedRecorder(sink, max_queue=16) for sink in open_sinks()])
 
     return factory
 
@@ -198,7 +221,8 @@ def _initial_state(args: argparse.Namespace) -> tuple[Any, int]:
     state = State(look=look, preset=name, source=args.source,
                   source_mix=float(SOURCE_MIX.validate(mix, "--source-mix")),
                   recording=bool(args.record or args.record_frames), fullscreen=args.fullscreen,
-                  flow=args.flow, gate=args.gate, settings=flow_settings_from_args(args))
+                  flow=args.flow, gate=args.gate, settings=flow_settings_from_args(args),
+                  quantize=args.quantize)
     return state, seed if args.seed is None else args.seed
 
 
@@ -240,7 +264,10 @@ def run(args: argparse.Namespace) -> int:
     from livedream.live.headless import HeadlessDisplay
     from livedream.live.loop import RenderLoop
     from livedream.models.registry import load_model
+    from livedream.outputs.show import default_output_fps
     from livedream.state import setting
+    from livedream.tempo.setup import check as check_tempo
+    from livedream.tempo.setup import open_tempo
 
     device = pick_device(args.device)
     size = parse_size(args.size) if args.size else default_frame_size(device)
@@ -250,9 +277,14 @@ def run(args: argparse.Namespace) -> int:
             raise ParamError(f"--{flag} must be > 0, got {value}")
     if args.osc_reply_port is not None and not 1 <= args.osc_reply_port <= 65535:
         raise ParamError(f"--osc-reply-port must be 1..65535, got {args.osc_reply_port}")
-    if args.record_fps <= 0:
-        raise ParamError(f"--record-fps must be > 0, got {args.record_fps}")
+    for flag in ("record_fps", "output_fps"):
+        value = getattr(args, flag)
+        if value is not None and not 0 < value <= 1000:
+            raise ParamError(f"--{flag.replace('_', '-')} must be in (0, 1000], got {value}")
+    if args.output_fps is None:
+        args.output_fps = default_output_fps(args.headless)
     _check_record_targets(args)
+    check_tempo(args)
     oscquery_port = _oscquery_port(args)
     state, seed = _initial_state(args)
     autocast, governor, dream_fn = _speed(args, device, state)
@@ -282,23 +314,34 @@ def run(args: argparse.Namespace) -> int:
             osc = OscControl(queue, args.osc_host, args.osc_port, allow,
                              reply_port=args.osc_reply_port)
             stack.callback(osc.close)
+        tempo = open_tempo(args, SystemClock(), stack)
         observers = [governor.on_state]
         if args.midi_in or args.midi_out:
-            observers.append(_open_midi(args, queue, stack).on_state)
+            observers.append(_open_midi(args, queue, stack, tempo).on_state)
+        stream = _output_stream(args, size, stack)
+        outputs: list[Any] = []
         if args.headless:
             display: Any = HeadlessDisplay(queue)
+            if stream is not None:
+                outputs.append(_feed(stream, None))
         else:
             from livedream.live.display import WindowDisplay
 
-            display = WindowDisplay(queue, size, fullscreen=state.fullscreen, screen=args.screen,
-                                    motion=args.display_motion)
+            window = WindowDisplay(queue, size, fullscreen=state.fullscreen, screen=args.screen,
+                                   motion="none")  # the stream's frames already move
+            display = _feed(stream, window)
+        recording_stream = stream if args.record_source == "output" else None
         loop = RenderLoop(state, queue, display, model=model, clock=SystemClock(),
-                          recorder_factory=_recorder_factory(args), source=source, size=size,
-                          device=device, presets=_presets(), seed=seed, observers=observers,
-                          autocast=autocast, look_filters=[governor], dream_fn=dream_fn)
+                          recorder_factory=_recorder_factory(args, recording_stream),
+                          source=source, size=size, device=device, presets=_presets(),
+                          seed=seed, observers=observers, autocast=autocast, outputs=outputs,
+                          look_filters=[tempo, governor], dream_fn=dream_fn)
+        tempo.attach(loop.dispatcher)  # tempo commands, the beat in the state, quantisation
         stack.callback(loop.close)  # finalise the recording whatever happens
         if not args.headless:
-            display.current_state = lambda: loop.dispatcher.state
+            window.current_state = lambda: loop.dispatcher.state  # the overlay follows knobs
+        if stream is not None:  # ...and so does the output's in-between motion
+            stream.current_chain = lambda: loop.dispatcher.state.look.chain
         loop.dispatcher.start()  # echoes and the window follow a controller at once
         stack.callback(loop.dispatcher.close)
         if oscquery_port is not None:
@@ -317,17 +360,65 @@ def run(args: argparse.Namespace) -> int:
         def worker(stop_event: threading.Event) -> None:
             loop.run(max_frames=args.frames, max_seconds=args.seconds, stop=stop_event)
 
+        if stream is not None:
+            stream.start()
         if args.headless:
             worker(stop)
         else:
-            display.run(worker, stop)
+            window.run(worker, stop)
         loop.close()
         stats = loop.stats()
+    if stream is not None:
+        sinks = ", ".join(f"{name} {s['delivered']} sent / {s['dropped']} dropped"
+                          for name, s in stream.stats()["sinks"].items())
+        print(f"livedream run: output stream {stream.frames} frames at {stream.fps:g} fps, "
+              f"{stream.readbacks} readbacks, {stream.late} late ticks"
+              + (f"; {sinks}" if sinks else ""), file=sys.stderr)
     print(f"livedream run: {stats.frames} frames, {stats.dream_fps:.2f} dream fps, "
           f"{stats.recorded} recorded, {stats.dropped} dropped, {stats.rejected} commands "
           f"rejected, {stats.reseeds} re-seeds, {(stats.extra or {}).get('governor', '')}",
           file=sys.stderr)
     return 0
+
+
+def _output_stream(args: argparse.Namespace, size: tuple[int, int], stack: ExitStack) -> Any:
+    """The output stream when anything consumes it (window, NDI, virtual camera, recording of
+    the output), with its NDI / virtual camera sinks; closed last (after the recording)."""
+    recording = bool(args.record or args.record_frames) and args.record_source == "output"
+    if args.headless and not (args.ndi_out or args.virtual_cam or recording):
+        return None
+    from livedream.outputs.compositor import Compositor
+    from livedream.outputs.stream import OutputStream
+
+    stream = OutputStream(Compositor(args.display_motion), args.output_fps)
+    stack.callback(stream.close)  # registered first: runs after the loop finalised recording
+    if args.ndi_out:
+        from livedream.outputs.ndi import NdiSender
+
+        if args.ndi_format == "UYVY" and size[0] % 2:
+            raise ParamError(f"--ndi-format UYVY needs an even width, got --size "
+                             f"{size[0]}x{size[1]}; use RGBA or an even width")
+
+        stream.subscribe(NdiSender(args.ndi_out, args.output_fps, args.ndi_format), "ndi")
+        log.info("NDI: publishing %r (%s, %g fps)", args.ndi_out, args.ndi_format,
+                 args.output_fps)
+    if args.virtual_cam:
+        from livedream.outputs.virtualcam import open_virtual_cam
+
+        camera = open_virtual_cam(args.output_fps, size)
+        if camera is not None:
+            stream.subscribe(camera, "virtual-cam")
+    return stream
+
+
+def _feed(stream: Any, window: Any) -> Any:
+    """The loop's display: the output stream's feed (the window subscribed to it)."""
+    from livedream.outputs.show import StreamFeed, WindowSink
+
+    feed = StreamFeed(stream, window)
+    if window is not None:
+        stream.subscribe(WindowSink(window, feed), "window", max_queue=1)
+    return feed
 
 
 def _oscquery_port(args: argparse.Namespace) -> int | None:
@@ -362,9 +453,12 @@ def _serve_oscquery(args: argparse.Namespace, port: int, osc_port: int, loop: An
         stack.callback(announcement.close)
 
 
-def _open_midi(args: argparse.Namespace, queue: Any, stack: ExitStack) -> MidiControl:
-    """Open the MIDI ports; MIDI learn (`/livedream/midi/learn`) saves into --midi-map."""
+def _open_midi(args: argparse.Namespace, queue: Any, stack: ExitStack,
+               tempo: Any = None) -> MidiControl:
+    """Open the MIDI ports; MIDI learn (`/livedream/midi/learn`) saves into --midi-map; with
+    `--tempo midi` the input's clock messages drive the tempo."""
     from livedream.control.midi import MidiControl, MidiMap, open_midi
+    from livedream.tempo.setup import midi_clock_callback
 
     midi_map = MidiMap.load(args.midi_map) if args.midi_map else None
     output = open_midi(args.midi_out, output=True) if args.midi_out else None
@@ -373,6 +467,8 @@ def _open_midi(args: argparse.Namespace, queue: Any, stack: ExitStack) -> MidiCo
     control = MidiControl(queue, midi_map, output)
     control.learn_path = args.midi_map or "midi-map.toml"
     if args.midi_in:
-        port = open_midi(args.midi_in, callback=control.handle)
+        handle = midi_clock_callback(tempo, control.handle) if tempo is not None else \
+            control.handle
+        port = open_midi(args.midi_in, callback=handle)
         stack.callback(port.close)
     return control

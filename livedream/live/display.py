@@ -34,11 +34,12 @@ from livedream.live.shaders import (
     load_shader,
     motion_uv_matrix,
 )
+from livedream.outputs.compositor import MOTION_MODES
 from livedream.state import State
+from livedream.tempo.show import overlay_line
 
 log = logging.getLogger(__name__)
 
-MOTION_MODES = ("motion", "crossfade", "none")
 
 try:  # pyglet needs an X display (or EGL) as soon as pyglet.gl is imported.
     import pyglet
@@ -173,7 +174,11 @@ class WindowDisplay:
     # --- any thread --------------------------------------------------------------------------
     def show(self, frame: Tensor, state: State, stats: LoopStats | None = None) -> None:
         """Hand over a new dream frame (the readback happens here, on the caller's thread)."""
-        pixels = frame_to_rgb8(frame)
+        self.show_pixels(frame_to_rgb8(frame), state, stats)
+
+    def show_pixels(self, pixels: np.ndarray, state: State | None, stats: Any = None) -> None:
+        """Hand over an HxWx3 uint8 frame already on the host (the output stream's, which has
+        its motion and grading: open the window with motion="none" for those)."""
         if pixels.shape[:2] != (self.frame_size[1], self.frame_size[0]):
             raise LivedreamError(f"frame is {pixels.shape[1]}x{pixels.shape[0]}, the window "
                                  f"texture {self.frame_size[0]}x{self.frame_size[1]}")
@@ -313,6 +318,7 @@ class WindowDisplay:
         governor = (getattr(stats, "extra", None) or {}).get("governor")
         if governor:  # the frame budget's choice: "gov 12 fps: 1 it @0.75"
             lines[-1] += f"   {governor}"
+        lines.append(overlay_line(state))
         if state.midi_learn:
             lines.append(f"MIDI learn: move a knob to control {state.midi_learn}")
         return "\n".join(lines)

@@ -21,6 +21,7 @@ from torch import Tensor
 
 from livedream.errors import LivedreamError
 from livedream.look import ChainLink
+from livedream.transforms.registry import link_motion as registry_link_motion
 
 #: Shader files live at the repository root in `shaders/`; LIVEDREAM_SHADERS overrides it.
 DEFAULT_SHADER_DIR = Path(__file__).resolve().parents[2] / "shaders"
@@ -135,37 +136,21 @@ def grade_reference(frame: Tensor, grading: Grading) -> Tensor:
 
 
 # --- between-frame motion ----------------------------------------------------------------------
+def to_centred(motion: np.ndarray, width: int, height: int) -> np.ndarray:
+    """A (x, y) pixel-index motion (`livedream.transforms.registry`) in the shader's centred
+    pixel coordinates (origin at the frame centre, a pixel's centre at index + 0.5 - size / 2)."""
+    shift = np.array([[1.0, 0.0, 0.5 - width / 2], [0.0, 1.0, 0.5 - height / 2], [0, 0, 1]])
+    return shift @ motion @ np.linalg.inv(shift)
+
+
 def link_motion(link: ChainLink, width: int, height: int) -> np.ndarray | None:
     """The 3x3 output->input map of one geometric link, in centred (x, y) pixel coordinates.
 
-    Mirrors `livedream.transforms.geometry` (scipy convention); None for non-geometric links,
-    which add no motion between dream frames.
+    The transform's own declared motion (the one its torch op samples through); None for links
+    that declare none, which add no motion between dream frames.
     """
-    from livedream.transforms import get_transform
-
-    params = {**get_transform(link.name).defaults(), **link.params}
-    m = np.eye(3)
-    if link.name == "zoom":
-        k, s = 1.0 - float(params["scale"]), float(params["scale"])
-        m[:2, :2] *= k
-        m[:2, 2] = s / 2
-    elif link.name == "stretch":
-        k, s = 1.0 - float(params["scale"]), float(params["scale"])
-        axis = 1 if params["axis"] == "vertical" else 0
-        m[axis, axis] = k
-        m[axis, 2] = s / 2
-    elif link.name == "rotate":
-        theta = math.radians(float(params["degrees"]))
-        k = 1.0 - float(params["scale"])
-        m[:2, :2] = k * np.array([[math.cos(theta), -math.sin(theta)],
-                                  [math.sin(theta), math.cos(theta)]])
-    elif link.name == "affine":
-        a, b, c, d = (float(params[key]) for key in "abcd")
-        m[:2, :2] = [[d, c], [b, a]]  # (y, x) matrix [[a, b], [c, d]] in (x, y) order
-        m[:2, 2] = [float(params["tx"]) * width, float(params["ty"]) * height]
-    else:
-        return None
-    return m
+    motion = registry_link_motion(link, width, height)
+    return None if motion is None else to_centred(motion, width, height)
 
 
 def chain_motion(chain: tuple[ChainLink, ...], width: int, height: int) -> np.ndarray:

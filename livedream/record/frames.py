@@ -50,7 +50,15 @@ class FrameDirWriter(SinkBase):
             os.makedirs(self.directory, exist_ok=True)
         except OSError as exc:
             raise LivedreamError(f"cannot create frames directory {self.directory}: {exc}") from exc
-        self.paths: list[str] = []
+
+    def path_of(self, index: int) -> str:
+        """The file of the `index`-th frame written (0-based)."""
+        return os.path.join(self.directory, self.pattern.format(self.start + index))
+
+    @property
+    def paths(self) -> list[str]:
+        """Every file written so far, in order (computed: nothing per frame is kept in RAM)."""
+        return [self.path_of(index) for index in range(self.frames_written)]
 
     def write(self, frame: Any, at: float | None = None) -> None:
         """Write the next numbered PNG."""
@@ -58,7 +66,7 @@ class FrameDirWriter(SinkBase):
         from PIL import Image
 
         pixels = to_uint8_hwc(frame)
-        path = os.path.join(self.directory, self.pattern.format(self.start + self.frames_written))
+        path = self.path_of(self.frames_written)
         partial = path + ".partial"
         try:
             Image.fromarray(pixels).save(
@@ -67,7 +75,6 @@ class FrameDirWriter(SinkBase):
             os.replace(partial, path)
         except OSError as exc:
             raise LivedreamError(f"cannot write frame {path}: {exc}") from exc
-        self.paths.append(path)
         self.frames_written += 1
 
     def close(self) -> None:

@@ -9,6 +9,10 @@ encoded the moment it arrives, otherwise a second or more would sit inside the e
 A live show often renders slower than the file's nominal fps (8 dream frames/s into a 30 fps
 file), so a GOP of `fps` frames could span several seconds of wall time: a keyframe is also forced
 once `max_fragment_seconds` of wall time have passed since the last one.
+
+With an `audio` clip (offline music videos) the writer adds an AAC stream and muxes the audio
+interleaved with the frames; such a file is a regular (not fragmented) mp4, because only its edit
+list trims the AAC encoder's priming samples, which keeps audio and video starting together.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ log = logging.getLogger(__name__)
 
 MP4_SUFFIXES = (".mp4", ".mov", ".mkv")
 FRAGMENTED_MOVFLAGS = "frag_keyframe+empty_moov+default_base_moof"
+AAC_FRAME = 1024  # samples per AAC-LC frame: audio goes to the encoder in these steps
 
 
 def fps_fraction(fps: float) -> Fraction:
@@ -76,6 +81,7 @@ class Mp4Writer(SinkBase):
         preset: str = "veryfast",
         max_fragment_seconds: float | None = 1.0,
         realtime: bool = False,
+        audio: Any = None,
     ) -> None:
         super().__init__(os.fspath(path))
         import av  # heavy import kept out of module import time
@@ -88,6 +94,11 @@ class Mp4Writer(SinkBase):
         self.preset = preset
         self.max_fragment_seconds = max_fragment_seconds
         self.realtime = realtime
+        if audio is not None and realtime:
+            raise ParamError("an audio track can only be muxed into an offline (non-realtime) mp4")
+        self.audio = audio  # livedream.audio.decode.AudioClip or None
+        self._audio_stream: Any = None
+        self._audio_pos = 0  # samples of `audio` sent to the encoder
         self._first_at: float | None = None  # realtime: when the first frame was shown
         self._last_pts = -1
         self._last_keyframe = 0.0  # time.monotonic() of the last keyframe requested
@@ -99,6 +110,8 @@ class Mp4Writer(SinkBase):
             raise LivedreamError(f"cannot open {self.path}: directory {parent} does not exist")
         suffix = os.path.splitext(self.path)[1].lower()
         options = {"movflags": FRAGMENTED_MOVFLAGS} if suffix in (".mp4", ".mov") else {}
+        if audio is not None and options:
+            options["movflags"] = "+faststart"  # edit list trims AAC priming (see module doc)
         options["flush_packets"] = "1"  # hand each muxed packet to the OS: a kill loses no buffer
         try:
             self._container = av.open(self.path, mode="w", options=options)
@@ -118,6 +131,26 @@ class Mp4Writer(SinkBase):
             "forced-idr": "1",  # a forced keyframe is an IDR frame: a clean fragment start
         }
         self._stream = stream
+        if self.audio is not None:
+            layout = "stereo" if self.audio.channels == 2 else "mono"
+            self._audio_stream = self._container.add_stream("aac", rate=self.audio.rate)
+            self._audio_stream.layout = layout
+
+    def _write_audio(self, until: int) -> None:
+        """Encode the audio clip up to sample `until` (whole AAC frames; the tail at the end)."""
+        clip = self.audio
+        total = clip.samples.shape[1]
+        until = min(until, total)
+        layout = "stereo" if clip.channels == 2 else "mono"
+        while self._audio_pos < until and (self._audio_pos + AAC_FRAME <= until
+                                           or until == total):
+            end = min(self._audio_pos + AAC_FRAME, total)
+            chunk = np.ascontiguousarray(clip.samples[:, self._audio_pos:end], dtype=np.float32)
+            frame = self._av.AudioFrame.from_ndarray(chunk, format="fltp", layout=layout)
+            frame.sample_rate = clip.rate
+            frame.pts = self._audio_pos
+            self._container.mux(self._audio_stream.encode(frame))
+            self._audio_pos = end
 
     def _next_pts(self, at: float | None) -> int:
         """Presentation time in 1/fps ticks: the frame count, or (realtime) the time shown."""
@@ -153,6 +186,8 @@ class Mp4Writer(SinkBase):
             self._last_keyframe = now
         try:
             self._container.mux(self._stream.encode(video_frame))
+            if self._audio_stream is not None:  # the audio up to the end of this frame
+                self._write_audio(round((self.frames_written + 1) / self.fps * self.audio.rate))
         except (OSError, self._av.FFmpegError) as exc:
             raise LivedreamError(f"{self.path}: encoding / writing failed: {exc}") from exc
         self.frames_written += 1
@@ -165,6 +200,9 @@ class Mp4Writer(SinkBase):
         try:
             if self._stream is not None:
                 self._container.mux(self._stream.encode(None))
+            if self._audio_stream is not None:
+                self._write_audio(round(self.frames_written / self.fps * self.audio.rate))
+                self._container.mux(self._audio_stream.encode(None))
         finally:
             self._container.close()
         if self.frames_written == 0:
@@ -228,3 +266,34 @@ def probe_video(path: str | os.PathLike[str]) -> VideoInfo:
             fps=fps,
             duration=duration,
         )
+
+
+@dataclass(frozen=True)
+class AudioInfo:
+    """What `probe_audio` found in the first audio stream: codec, seconds, rate, channels."""
+
+    codec: str
+    duration: float
+    rate: int
+    channels: int
+
+
+def probe_audio(path: str | os.PathLike[str]) -> AudioInfo:
+    """The first audio stream of `path`; its duration from the container (edit list applied)."""
+    import av
+
+    target = os.fspath(path)
+    try:
+        container = av.open(target, mode="r")
+    except (OSError, av.FFmpegError) as exc:
+        raise LivedreamError(f"cannot read {target}: {exc}") from exc
+    with container:
+        if not container.streams.audio:
+            raise LivedreamError(f"{target} holds no audio stream")
+        stream = container.streams.audio[0]
+        if stream.duration is not None and stream.time_base:
+            duration = float(stream.duration * stream.time_base)
+        else:  # no header duration: count the decoded samples
+            duration = sum(f.samples for f in container.decode(stream)) / stream.rate
+        return AudioInfo(stream.codec_context.name, duration, int(stream.rate),
+                         stream.codec_context.channels)

@@ -19,7 +19,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--preset", default="vertical-stretch",
                         help="preset name (see `livedream presets`) or a .toml file")
     parser.add_argument("--input", help="start image (default: a built-in generated image)")
-    parser.add_argument("--frames", type=int, default=100, help="frames to render (default 100)")
+    parser.add_argument("--frames", type=int,
+                        help="frames to render (default 100, or as long as --audio lasts)")
+    parser.add_argument("--audio", metavar="TRACK",
+                        help="music video: render as many frames as TRACK lasts at --fps, drive "
+                             "the preset's [[modulate]] from its analysis, mux it into the mp4")
+    parser.add_argument("--bpm", type=float, default=120.0,
+                        help="tempo of the modulators without --audio (default 120)")
     parser.add_argument("--size", default="640x360", help="WIDTHxHEIGHT (default 640x360)")
     parser.add_argument("--out", action="append", default=[], metavar="PATH",
                         help="output .mp4/.mov/.mkv (H.264) or .gif; repeat for several "
@@ -76,8 +82,10 @@ def run(args: argparse.Namespace) -> int:
     result = render(
         look,
         input=args.input,
-        frames=args.frames,
+        frames=args.frames if args.frames is not None or args.audio else 100,
         size=size,
+        audio=args.audio,
+        bpm=args.bpm,
         out=outputs,
         fps=args.fps,
         seed=preset.seed if args.seed is None else args.seed,

@@ -3,6 +3,10 @@
 `render` keeps the frame on the model's device the whole time; the only readback is inside the
 recorders (mp4 / GIF / numbered PNGs). A KeyboardInterrupt (Ctrl-C) stops the loop and every
 output is still closed properly, so what was rendered so far is a playable file.
+
+Music videos: with `audio=track`, the frame count is the track's length at `fps`, the look's
+modulators follow the track's analysis (beat position and audio features at each frame's time)
+and every video output gets the track as an AAC stream.
 """
 
 from __future__ import annotations
@@ -22,13 +26,12 @@ from livedream.look import Look
 from livedream.models.base import DreamModel
 from livedream.params import MAX_SIDE, MIN_SIDE
 from livedream.record import open_recorder, output_kind
+from livedream.tempo.reading import BPM
 
 log = logging.getLogger(__name__)
 
 GIF_MODES = ("forward", "reverse", "pingpong")
 MAX_FRAMES = 1_000_000
-#: GifWriter holds its frames in memory and refuses more than this (its max_frames default).
-MAX_GIF_FRAMES = 1000
 
 FrameCallback = Callable[[int, Tensor], None]
 
@@ -87,7 +90,7 @@ def start_frame(
 
 
 def _open_outputs(
-    outputs: Sequence[Path], fps: float, gif_mode: str, loop: int
+    outputs: Sequence[Path], fps: float, gif_mode: str, loop: int, audio: object = None
 ) -> list[object]:
     """Open one recorder per output; if one fails, the ones already open are closed."""
     sinks: list[object] = []
@@ -100,6 +103,10 @@ def _open_outputs(
                 path.parent.mkdir(parents=True, exist_ok=True)
             if kind == "gif":
                 sinks.append(open_recorder(path, fps, gif_mode=gif_mode, loop=loop))
+            elif kind == "video" and audio is not None:
+                from livedream.record.mp4 import Mp4Writer
+
+                sinks.append(Mp4Writer(path, fps, audio=audio))
             else:
                 sinks.append(open_recorder(path, fps))
     except BaseException:
@@ -125,10 +132,12 @@ def render(
     look: Look,
     *,
     input: str | Path | None = None,
-    frames: int,
+    frames: int | None = None,
     size: tuple[int, int],
     out: Sequence[str | Path],
     fps: float = 15.0,
+    audio: str | Path | None = None,
+    bpm: float = 120.0,
     seed: int = 0,
     octaves: int | None = None,
     iterations: int | None = None,
@@ -146,20 +155,33 @@ def render(
     transform chain (with the frame index `t` and `seed`). `octaves` / `iterations` override the
     look's dream settings. `model` skips loading (tests, the demo); `on_frame(t, frame)` is called
     after each frame is written. Ctrl-C ends early with `interrupted=True` and closed outputs.
+
+    `audio` (a track): `frames` defaults to the track's length at `fps`, the modulators follow
+    its analysis and video outputs carry it. Without it the modulators run at `bpm`.
     `autocast` runs the net in that dtype (see `livedream.device.pick_precision`; None = fp32).
     """
+    from livedream.tempo.modulate import modulate
     from livedream.transforms.registry import apply_chain
 
+    bpm = float(BPM.validate(bpm, "bpm"))
+    clip = track = None
+    if audio is not None:
+        from livedream.audio.analysis import analyse_clip
+        from livedream.audio.decode import load_clip
+        from livedream.record.mp4 import fps_fraction
+
+        clip = load_clip(audio)
+        track = analyse_clip(clip)
+        if frames is None:
+            frames = max(1, round(clip.duration * float(fps_fraction(fps))))
+    if frames is None:
+        raise ParamError("frames: give a frame count or an audio track to take it from")
     _check_args(frames, size, gif_mode, loop, seed)
     outputs = [Path(p) for p in out]
     if not outputs:
         raise ParamError("out: give at least one output (.mp4, .gif or a frames directory)")
-    kinds = [output_kind(path, f"output {str(path)!r}") for path in outputs]
-    if "gif" in kinds and frames > MAX_GIF_FRAMES:
-        raise ParamError(
-            f"frames: a GIF holds at most {MAX_GIF_FRAMES} frames, asked for {frames}; "
-            "render fewer frames or write .mp4 / a frames directory"
-        )
+    for path in outputs:
+        output_kind(path, f"output {str(path)!r}")  # an unknown suffix fails before the model
     settings = look.dream
     if octaves is not None:
         settings = settings.with_param("octaves", octaves)
@@ -182,13 +204,20 @@ def render(
 
     from tqdm import tqdm
 
-    sinks = _open_outputs(outputs, fps, gif_mode, loop)
+    sinks = _open_outputs(outputs, fps, gif_mode, loop, clip)
     written = 0
     interrupted = False
     started = time.perf_counter()
     bar = tqdm(total=frames, unit="frame", desc=look.name, disable=not progress, leave=False)
     try:
         for t in range(frames):
+            active = look
+            if look.modulators:
+                at = t / fps
+                beat = track.beat_at(at) if track is not None else at * bpm / 60.0
+                active = modulate(look, look.modulators, beat,
+                                  track.at(at) if track is not None else None)
+                dreamer.settings = active.dream
             frame = dreamer(frame)
             for sink in sinks:
                 sink.write(frame)  # type: ignore[attr-defined]
@@ -198,7 +227,7 @@ def render(
                 on_frame(t, frame)
             if t + 1 < frames:
                 with torch.no_grad():
-                    frame = apply_chain(frame, look.chain, t=t, seed=seed)
+                    frame = apply_chain(frame, active.chain, t=t, seed=seed)
     except KeyboardInterrupt:
         interrupted = True
         log.warning("interrupted after %d frames; finalising the outputs", written)

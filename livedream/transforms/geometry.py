@@ -7,6 +7,11 @@ pixel to the *input* point it samples, `input = M @ output + o`, with bilinear i
 black, like scipy's default `mode='constant', cval=0`: zooming out leaves a black border that the
 next dream steps fill in.
 
+Each transform declares that map once, as its `motion(params, width, height)`: a 3x3 matrix in
+(x, y) pixel coordinates (see `livedream.transforms.registry`). The op samples through it
+(`warp`), and the display shader and the output compositor continue the same matrix between dream
+frames, so the three cannot drift apart.
+
 `zoom` and `stretch` use the post's literal offsets (fixed point at h/2, w/2); `rotate`, `affine`
 and `tile_affine` turn about the true pixel centre ((h-1)/2, (w-1)/2) so that e.g. a 180 degree
 rotation maps the frame exactly onto itself.
@@ -15,12 +20,14 @@ rotation maps the frame exactly onto itself.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from livedream.params import Param
+from livedream.params import Param, Value
 from livedream.transforms.registry import transform
 
 #: Out-of-range tolerance in pixels, so float rounding does not blacken an edge row at scale 0.
@@ -71,13 +78,24 @@ def _pixel_grid(frame: Tensor) -> tuple[Tensor, Tensor]:
     return torch.meshgrid(ys, xs, indexing="ij")
 
 
+def motion_matrix(matrix: Matrix, offset: tuple[float, float]) -> np.ndarray:
+    """The 3x3 (x, y) motion of the scipy-style (y, x) `matrix` and `offset`."""
+    (m00, m01), (m10, m11) = matrix
+    return np.array([[m11, m10, offset[1]], [m01, m00, offset[0]], [0.0, 0.0, 1.0]])
+
+
+def warp(frame: Tensor, motion: np.ndarray) -> Tensor:
+    """Sample `frame` through a 3x3 (x, y) motion: output pixel (x, y) reads input M @ (x, y, 1)."""
+    y, x = _pixel_grid(frame)
+    m = [[float(v) for v in row] for row in motion[:2]]
+    in_x = m[0][0] * x + m[0][1] * y + m[0][2]
+    in_y = m[1][0] * x + m[1][1] * y + m[1][2]
+    return sample_bilinear(frame, in_y, in_x)
+
+
 def affine_sample(frame: Tensor, matrix: Matrix, offset: tuple[float, float]) -> Tensor:
     """scipy-style affine warp: output pixel (y, x) samples input `matrix @ (y, x) + offset`."""
-    y, x = _pixel_grid(frame)
-    (m00, m01), (m10, m11) = matrix
-    in_y = m00 * y + m01 * x + offset[0]
-    in_x = m10 * y + m11 * x + offset[1]
-    return sample_bilinear(frame, in_y, in_x)
+    return warp(frame, motion_matrix(matrix, offset))
 
 
 def _about_centre(matrix: Matrix, cy: float, cx: float) -> tuple[float, float]:
@@ -95,45 +113,77 @@ def rotation_matrix(degrees: float, scale: float = 0.0) -> Matrix:
     return ((cos, sin), (-sin, cos))
 
 
-@transform("zoom", scale=_SCALE)
+Params = Mapping[str, Value]
+
+
+def zoom_motion(params: Params, width: int, height: int) -> np.ndarray:
+    """The post's nd.affine_transform(frame, [1-s,1-s,1], [h*s/2,w*s/2,0])."""
+    s = float(params["scale"])
+    k = 1.0 - s
+    return motion_matrix(((k, 0.0), (0.0, k)), (height * s / 2, width * s / 2))
+
+
+@transform("zoom", motion=zoom_motion, scale=_SCALE)
 def zoom(frame: Tensor, scale: float = 0.05) -> Tensor:
     """Centred zoom, exactly the post's nd.affine_transform(frame, [1-s,1-s,1], [h*s/2,w*s/2,0])."""
     _, _, h, w = frame.shape
-    k = 1.0 - scale
-    return affine_sample(frame, ((k, 0.0), (0.0, k)), (h * scale / 2, w * scale / 2))
+    return warp(frame, zoom_motion({"scale": scale}, w, h))
+
+
+def stretch_motion(params: Params, width: int, height: int) -> np.ndarray:
+    """Vertical: affine_transform(frame, [1-s,1,1], [h*s/2,0,0]); horizontal likewise in x."""
+    s = float(params["scale"])
+    k = 1.0 - s
+    if params["axis"] == "vertical":
+        return motion_matrix(((k, 0.0), (0.0, 1.0)), (height * s / 2, 0.0))
+    return motion_matrix(((1.0, 0.0), (0.0, k)), (0.0, width * s / 2))
 
 
 @transform(
     "stretch",
+    motion=stretch_motion,
     scale=_SCALE,
     axis=Param("vertical", choices=("vertical", "horizontal"), doc="the one axis that stretches"),
 )
 def stretch(frame: Tensor, scale: float = 0.05, axis: str = "vertical") -> Tensor:
     """One-axis zoom; vertical is the post's affine_transform(frame, [1-s,1,1], [h*s/2,0,0])."""
     _, _, h, w = frame.shape
-    k = 1.0 - scale
-    if axis == "vertical":
-        return affine_sample(frame, ((k, 0.0), (0.0, 1.0)), (h * scale / 2, 0.0))
-    return affine_sample(frame, ((1.0, 0.0), (0.0, k)), (0.0, w * scale / 2))
+    return warp(frame, stretch_motion({"scale": scale, "axis": axis}, w, h))
+
+
+def rotate_motion(params: Params, width: int, height: int) -> np.ndarray:
+    """Rotation (and zoom) about the true pixel centre ((h-1)/2, (w-1)/2)."""
+    matrix = rotation_matrix(float(params["degrees"]), float(params["scale"]))
+    return motion_matrix(matrix, _about_centre(matrix, (height - 1) / 2, (width - 1) / 2))
 
 
 @transform(
     "rotate",
+    motion=rotate_motion,
     degrees=Param(1.0, -180.0, 180.0, doc="counter-clockwise turn per frame, in degrees"),
     scale=Param(0.0, -0.5, 0.5, doc="zoom at the same time (as zoom's scale); 0 = none"),
 )
 def rotate(frame: Tensor, degrees: float = 1.0, scale: float = 0.0) -> Tensor:
     """Rotation about the frame centre (counter-clockwise for degrees > 0), with optional zoom."""
     _, _, h, w = frame.shape
-    matrix = rotation_matrix(degrees, scale)
-    return affine_sample(frame, matrix, _about_centre(matrix, (h - 1) / 2, (w - 1) / 2))
+    return warp(frame, rotate_motion({"degrees": degrees, "scale": scale}, w, h))
 
 
 _MATRIX_ENTRY = "entry of the (y, x) output->input matrix [[a, b], [c, d]]"
 
 
+def affine_motion(params: Params, width: int, height: int) -> np.ndarray:
+    """in = M (out - centre) + centre + (ty*h, tx*w), M = [[a, b], [c, d]] in (y, x)."""
+    a, b, c, d = (float(params[key]) for key in "abcd")
+    matrix = ((a, b), (c, d))
+    oy, ox = _about_centre(matrix, (height - 1) / 2, (width - 1) / 2)
+    return motion_matrix(matrix, (oy + float(params["ty"]) * height,
+                                  ox + float(params["tx"]) * width))
+
+
 @transform(
     "affine",
+    motion=affine_motion,
     a=Param(1.0, -4.0, 4.0, doc=_MATRIX_ENTRY + ": row from row"),
     b=Param(0.0, -4.0, 4.0, doc=_MATRIX_ENTRY + ": row from column"),
     c=Param(0.0, -4.0, 4.0, doc=_MATRIX_ENTRY + ": column from row"),
@@ -155,9 +205,7 @@ def affine(
     Like scipy, M maps output (row, column) coordinates to the input point sampled.
     """
     _, _, h, w = frame.shape
-    matrix = ((a, b), (c, d))
-    oy, ox = _about_centre(matrix, (h - 1) / 2, (w - 1) / 2)
-    return affine_sample(frame, matrix, (oy + ty * h, ox + tx * w))
+    return warp(frame, affine_motion({"a": a, "b": b, "c": c, "d": d, "tx": tx, "ty": ty}, w, h))
 
 
 def tile_edges(n: int, parts: int) -> list[int]:

@@ -4,15 +4,21 @@ A transform is `op(frame, **params) -> frame`, with device and dtype taken from 
 context parameters are injected by `apply_chain` when an op declares them: `t` (frame index, for
 effects that evolve over time such as a sine phase or alternating axes) and `seed` (base seed for
 stochastic effects; the op derives its generator from seed and t, so it stays a pure function).
+
+A geometric transform also declares its per-frame `motion(params, width, height)`: the 3x3
+output->input map it applies, in (x, y) pixel coordinates (origin at the centre of the top-left
+pixel, y down), `[x_in, y_in, 1] = M @ [x_out, y_out, 1]`. The op samples through it, and the
+window shader and the output compositor continue it between dream frames (`link_motion`).
 """
 
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 from torch import Tensor
 
 from livedream.errors import UnknownNameError
@@ -20,6 +26,9 @@ from livedream.look import ChainLink
 from livedream.params import Param, Value, validate_params
 
 CONTEXT_ARGS = ("t", "seed")
+
+#: `motion(params, width, height)` -> 3x3 output->input map in (x, y) pixel coordinates.
+MotionFn = Callable[[Mapping[str, Value], int, int], np.ndarray]
 
 
 @dataclass(frozen=True)
@@ -31,6 +40,7 @@ class TransformSpec:
     params: dict[str, Param]
     doc: str
     context: tuple[str, ...] = field(default=())
+    motion: MotionFn | None = None  # geometric transforms only (see the module docstring)
 
     def defaults(self) -> dict[str, Value]:
         return {k: p.default for k, p in self.params.items()}
@@ -45,8 +55,9 @@ _REGISTRY: dict[str, TransformSpec] = {}
 Op = Callable[..., Tensor]
 
 
-def transform(name: str, **params: Param) -> Callable[[Op], Op]:
-    """Decorator: register `fn` under `name` with its parameter specs."""
+def transform(name: str, *, motion: MotionFn | None = None, **params: Param) -> Callable[[Op], Op]:
+    """Decorator: register `fn` under `name` with its parameter specs (and, for a geometric
+    transform, the per-frame `motion` it applies)."""
 
     def register(fn: Op) -> Op:
         if name in _REGISTRY:
@@ -57,7 +68,7 @@ def transform(name: str, **params: Param) -> Callable[[Op], Op]:
             raise TypeError(f"transform {name!r}: {missing} not in {fn.__name__}'s signature")
         context = tuple(c for c in CONTEXT_ARGS if c in sig)
         doc = (inspect.getdoc(fn) or "").split("\n")[0]
-        _REGISTRY[name] = TransformSpec(name, fn, dict(params), doc, context)
+        _REGISTRY[name] = TransformSpec(name, fn, dict(params), doc, context, motion)
         return fn
 
     return register
@@ -88,6 +99,15 @@ def make_link(
     """A validated ChainLink (unknown transform or bad parameter values raise)."""
     spec = get_transform(name)
     return ChainLink(name, spec.validate(dict(params or {}), where))
+
+
+def link_motion(link: ChainLink, width: int, height: int) -> np.ndarray | None:
+    """The per-frame 3x3 pixel map of one link (its parameters over the defaults), or None for a
+    transform that declares no motion (colour, glitch, tiles...)."""
+    spec = get_transform(link.name)
+    if spec.motion is None:
+        return None
+    return spec.motion({**spec.defaults(), **link.params}, width, height)
 
 
 def apply_transform(frame: Tensor, link: ChainLink, t: int = 0, seed: int = 0) -> Tensor:

@@ -23,6 +23,7 @@ ROW_KEYS = {
     5: ("frames", "ms_mean", "frame_ms"),
     6: ("window_fps", "display_fps", "dream_fps"),
     7: ("peak_rss_mb",),
+    11: ("ms_per_frame", "max_fps", "readbacks_per_frame"),
     13: ("flow_ms", "warp_ms", "frame_ms"),
 }
 #: Rows smoked here; the speed rows 8-12 (seconds-long shows, every preset, both models) are not

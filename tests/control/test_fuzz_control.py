@@ -78,6 +78,7 @@ MESSAGES = st.builds(_message, st.sampled_from(ADDRESS_POOL), st.lists(ARG, max_
 VALID = [osc("/livedream/param/zoom/scale", 0.5), osc("/livedream/layer", "conv2"),
          osc("/livedream/chain", "zoom", "blur"), osc("/livedream/pause", 1),
          osc("/livedream/param/pixel_sort/axis/raw", "columns"), osc("/livedream/state"),
+         osc("/livedream/source/mix", 0.25), osc("/livedream/reset"),
          bundle(osc("/livedream/preset/next"), bundle(osc("/livedream/toggle", "sobel")))]
 
 

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from livedream.commands import Quit, Reset, SetFlag, StepLayer, StepPreset, ToggleTransform
+from livedream.commands import (
+    Quit,
+    Reset,
+    ResyncTempo,
+    SetFlag,
+    StepLayer,
+    StepPreset,
+    TapTempo,
+    ToggleTransform,
+)
 from livedream.control.keys import DEFAULT_TRANSFORM_KEYS, KeyMap, key_command
 from livedream.errors import LivedreamError
 from livedream.state import apply
@@ -62,3 +71,10 @@ def test_keys_drive_the_state():
     # calm's chain is blur; 6 appends sobel, 6 again disables it, 7 disables blur
     assert [(k.name, k.enabled) for k in state.look.chain] == [("blur", False), ("sobel", False)]
     assert apply(state, key_command("ESCAPE"), ENV).quit
+
+
+def test_tap_and_resync_keys_make_a_fresh_tap_per_press():
+    first, second = key_command("T"), key_command("T")
+    assert isinstance(first, TapTempo) and isinstance(second, TapTempo)
+    assert second.at >= first.at
+    assert key_command("B") == ResyncTempo()

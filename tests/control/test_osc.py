@@ -17,22 +17,28 @@ from pythonosc.osc_message_builder import OscMessageBuilder
 
 from livedream.command_queue import CommandQueue
 from livedream.commands import (
+    ClearModulator,
     LearnMidi,
     LoadPreset,
     QueryState,
     Quit,
     Reset,
+    ResyncTempo,
     SetChain,
     SetEase,
     SetFlag,
     SetLayer,
     SetLayers,
     SetModel,
+    SetModulator,
     SetParam,
+    SetQuantize,
     SetSourceMix,
+    SetTempo,
     SetTransform,
     StepLayer,
     StepPreset,
+    TapTempo,
     ToggleTransform,
 )
 from livedream.control.osc import (
@@ -112,6 +118,17 @@ DECODE_TABLE = [
     ("/livedream/state", [], QueryState()),
     ("/livedream/midi/learn", ["zoom.scale"], LearnMidi("zoom.scale")),
     ("/livedream/midi/learn/cancel", [], LearnMidi(None)),
+    ("/livedream/tempo", [128], SetTempo(128.0)),
+    ("/livedream/tempo/tap", [], TapTempo()),
+    ("/livedream/tempo/resync", [1], ResyncTempo()),
+    ("/livedream/tempo/beat", [], QueryState()),
+    ("/livedream/quantize", ["bar"], SetQuantize("bar")),
+    ("/livedream/mod/0/depth", [0.5], SetModulator(0, "depth", 0.5)),
+    ("/livedream/mod/2/source", ["saw"], SetModulator(2, "source", "saw")),
+    ("/livedream/mod/1/enabled", [False], SetModulator(1, "enabled", False)),
+    ("/livedream/mod/clear", [], ClearModulator(None)),
+    ("/livedream/mod/clear", [1], ClearModulator(1)),
+    ("/livedream/mod/count", [], QueryState()),
 ]
 
 
@@ -123,7 +140,8 @@ def test_decode_table(address, args, expected):
 def test_decode_table_covers_every_documented_address():
     def pattern(documented: str) -> re.Pattern[str]:
         return re.compile(re.escape(documented).replace("<transform>", "[a-z_]+")
-                          .replace("<name>", "[a-z_0-9./]+?") + "$")
+                          .replace("<name>", "[a-z_0-9./]+?")
+                          .replace("<n>", "[0-9]+").replace("<field>", "[a-z]+") + "$")
 
     covered = {doc for doc, _, _ in ADDRESSES if doc != "/livedream/quit"
                and any(pattern(doc).match(address) for address, _, _ in DECODE_TABLE)}

@@ -24,7 +24,8 @@ def test_default_frame_size_follows_the_device() -> None:
 def test_run_without_size_on_cpu_records_320x180_in_bf16(tmp_path: Path) -> None:
     out = tmp_path / "show.mp4"
     argv = ["run", "--headless", "--device", "cpu", "--frames", "2", "--osc-port", "0",
-            "--autocast", "bf16", "--preset", "zoom", "--record", str(out)]
+            "--autocast", "bf16", "--preset", "zoom", "--record", str(out),
+            "--record-source", "dream"]
     assert main(argv) == 0
     info = probe_video(out)
     assert (info.codec, info.frames, info.width, info.height) == ("h264", 2, 320, 180)
@@ -56,7 +57,7 @@ def test_recording_keeps_the_show_timing_unless_asked_for_a_time_lapse(tmp_path:
     from tests.record.helpers import frame_times
 
     base = ["run", "--headless", "--device", "cpu", "--frames", "4", "--osc-port", "0",
-            "--size", "160x96", "--preset", "zoom"]
+            "--size", "160x96", "--preset", "zoom", "--record-source", "dream"]
     live, lapse = tmp_path / "live.mp4", tmp_path / "lapse.mp4"
     assert main([*base, "--record", str(live)]) == 0
     assert main([*base, "--record", str(lapse), "--record-timing", "frames"]) == 0

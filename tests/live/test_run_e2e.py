@@ -152,7 +152,8 @@ def test_headless_show_over_osc_records_each_change(tmp_path):
     preset = tmp_path / "plain-zoom.toml"  # conv4_3, one 1.5 step per frame, the chain ZOOM
     preset.write_text('name = "plain-zoom"\nlayers = ["conv4_3"]\n[dream]\nstep_size = 1.5\n'
                       'iterations = 1\n[[chain]]\ntransform = "zoom"\nscale = 0.05\n')
-    show = Show(["--headless", "--preset", str(preset), "--size", "160x96", "--record",
+    show = Show(["--headless", "--preset", str(preset), "--size", "160x96", "--record-source",
+                 "dream", "--record",
                  str(video), "--record-frames",
                  str(frames_dir), "--osc-port", str(port), "--frames", "400", "--seconds", "240",
                  "--seed", "3", "--target-fps", "0"], frames_dir)  # full-size dream: the

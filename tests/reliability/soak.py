@@ -96,7 +96,7 @@ def soak(seconds: float, size: str, out: Path, rate: float = 5.0, seed: int = 0,
     report: dict[str, Any] = {"seconds": seconds, "size": size, "failures": []}
     fail = report["failures"].append
     show = Show("--size", size, "--osc-port", str(port), "--record", str(video),
-                log_path=out / "show.log")
+                "--record-source", "dream", log_path=out / "show.log")
     with show, socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
         show.wait_for(r"show running", timeout=180)
         target = ("127.0.0.1", port)

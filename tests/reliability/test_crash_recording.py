@@ -23,6 +23,7 @@ RUN_SECONDS = 6.0
 def start_recording_show(tmp_path, *extra: str) -> tuple[Show, int]:
     port = free_udp_port()
     show = Show("--size", SIZE, "--osc-port", str(port), "--record", str(tmp_path / "x.mp4"),
+                "--record-source", "dream",
                 *extra, log_path=tmp_path / "show.log")
     show.wait_for(r"show running", timeout=120)
     return show, port

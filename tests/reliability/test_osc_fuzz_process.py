@@ -15,11 +15,16 @@ from collections import Counter
 
 import pytest
 
+from livedream.commands import FLAGS
 from livedream.errors import ParamError
 from livedream.look import DREAM_PARAMS
+from livedream.paramnames import SHOW_PARAMS
 from livedream.params import Param
 from livedream.presets import list_presets
 from livedream.state import EASE, SOURCE_MIX
+from livedream.tempo.modulators import MAX_MODULATORS, MOD_KEYS, MOD_PARAMS
+from livedream.tempo.quantize import QUANTIZE_MODES
+from livedream.tempo.reading import BPM, SOURCES
 from livedream.transforms import get_transform, transform_names
 from tests.reliability.show import REPO, Show, free_udp_port
 
@@ -65,7 +70,7 @@ def validate_dump(dump: list[tuple[str, list]]) -> dict[str, list]:
             close_enough(SOURCE_MIX, args[0], path)
         elif path == "ease":
             close_enough(EASE, args[0], path)
-        elif path in ("pause", "record", "overlay", "fullscreen") or path.startswith("toggle/"):
+        elif path in FLAGS or path.startswith("toggle/"):
             assert args in ([0], [1]), (address, args)
             if path.startswith("toggle/"):
                 assert path.removeprefix("toggle/") in chain
@@ -81,6 +86,8 @@ def validate_dump(dump: list[tuple[str, list]]) -> dict[str, list]:
             parts = parts[:-1] if raw else parts
             if len(parts) == 1:
                 spec = DREAM_PARAMS[parts[0]]
+            elif ".".join(parts) in SHOW_PARAMS:  # show parameters (flow.strength, ...)
+                spec = SHOW_PARAMS[".".join(parts)]
             else:
                 head, key = parts
                 name = chain[int(head)] if head.isdigit() else head
@@ -91,6 +98,20 @@ def validate_dump(dump: list[tuple[str, list]]) -> dict[str, list]:
                 close_enough(spec, args[0], address)
             else:
                 assert isinstance(args[0], float) and 0.0 <= args[0] <= 1.0, (address, args)
+        elif path == "tempo":
+            close_enough(BPM, args[0], path)
+        elif path == "tempo/beat":  # bar, beat in bar, beats per bar, source, running
+            bar, beat, per_bar, source, running = args
+            assert bar >= 1 and 1 <= beat <= per_bar and source in SOURCES and running in (0, 1)
+        elif path == "quantize":
+            assert args[0] in QUANTIZE_MODES, args
+        elif path == "mod/count":
+            assert 0 <= args[0] <= MAX_MODULATORS, args
+        elif path.startswith("mod/"):
+            _, index, key = path.split("/")
+            assert int(index) < MAX_MODULATORS and key in MOD_KEYS, address
+            if key != "target":
+                close_enough(MOD_PARAMS[key], args[0], address)
         else:
             pytest.fail(f"unexpected address in the state dump: {address} {args}")
     return values

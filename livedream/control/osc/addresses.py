@@ -19,6 +19,7 @@ from typing import Any
 from livedream.commands import (
     FLAGS,
     TRIGGERS,
+    ClearModulator,
     Command,
     LearnMidi,
     LoadPreset,
@@ -30,8 +31,11 @@ from livedream.commands import (
     SetLayer,
     SetLayers,
     SetModel,
+    SetModulator,
     SetParam,
+    SetQuantize,
     SetSourceMix,
+    SetTempo,
     SetTransform,
     ToggleTransform,
 )
@@ -46,6 +50,8 @@ from livedream.paramnames import (
     resolve_param,
 )
 from livedream.state import State
+from livedream.tempo.modulators import MOD_KEYS, modulator_fields
+from livedream.tempo.quantize import QUANTIZE_MODES
 from livedream.transforms.registry import get_transform
 
 PREFIX = "/livedream"
@@ -221,6 +227,49 @@ def _model_build(address: str, _tail: str, args: Args) -> Command:
     return SetModel(plain_file(address, args[0], "model"), weights)
 
 
+def _bpm(state: State) -> list[Any]:
+    return [round(state.tempo.bpm, 3)]
+
+
+def _beat(state: State) -> list[Any]:
+    t = state.tempo
+    return [t.bar + 1, t.beat_in_bar, t.beats_per_bar, t.source, int(t.running)]
+
+
+def _mod_build(address: str, tail: str, args: Args) -> Command:
+    index, _, key = tail.partition("/")
+    if not index.isdigit() or len(index) > 3 or key not in MOD_KEYS:
+        raise OscError("unknown address", f"{address}: expected /livedream/mod/<n>/<field> with "
+                       f"field one of {', '.join(MOD_KEYS)}")
+    count(address, args, 1, 1)
+    value = args[0]
+    if isinstance(value, str):
+        value = name(address, value, key)
+    elif not isinstance(value, bool):
+        value = number(address, value)
+    return SetModulator(int(index), key, value)
+
+
+def _mod_echo(address: str, command: Command, state: State) -> list[Message]:
+    assert isinstance(command, SetModulator)
+    mod = state.look.modulators[command.index]
+    return [(address, [modulator_fields(mod)[command.field]])]
+
+
+def _mod_clear(address: str, _tail: str, args: Args) -> Command:
+    count(address, args, 0, 1)
+    if not args:
+        return ClearModulator(None)
+    index = number(address, args[0])
+    if not float(index).is_integer():
+        raise OscError("bad value", f"{address}: expected a modulator index, got {index!r}")
+    return ClearModulator(int(index))
+
+
+def _mod_count(state: State) -> list[Any]:
+    return [len(state.look.modulators)]
+
+
 def flag_route(control: str, doc: str) -> Route:
     """`/livedream/<control> [i]` for a flag of the vocabulary (no argument toggles)."""
     field = FLAGS[control]
@@ -247,6 +296,7 @@ def trigger_route(name_: str, doc: str, echo_doc: str, echo: Echo | None,
 
 
 _LAYER_ECHO = at(f"{PREFIX}/layer", _layer)
+_TEMPO = at(f"{PREFIX}/tempo", _bpm)
 _PRESET = at(f"{PREFIX}/preset", lambda s: [s.preset or ""])
 _LEARN = at(f"{PREFIX}/midi/learn", lambda s: [s.midi_learn or ""])
 
@@ -299,6 +349,27 @@ ROUTES: tuple[Route, ...] = (
           one_name("parameter", LearnMidi), _LEARN, lambda s: [s.midi_learn or ""], "s"),
     Route("midi/learn/cancel", "[x]", "disarm MIDI learn (trigger)", "`/livedream/midi/learn s`",
           lambda address, _tail, args: trigger(address, args, LearnMidi(None)), _LEARN),
+    Route("tempo", "f", "set the tempo in BPM, 20..999 (proposed to the session with "
+          "`--tempo link`)", "same address, `f` BPM", one_number(SetTempo), _TEMPO, _bpm, "f"),
+    trigger_route("tempo/tap", "tap tempo: the BPM of the recent taps, a beat on each tap",
+                  "`/livedream/tempo f`", _TEMPO),
+    trigger_route("tempo/resync", "the downbeat (beat 1 of a bar) is now",
+                  "`/livedream/tempo/beat`", at(f"{PREFIX}/tempo/beat", _beat)),
+    Route("tempo/beat", "", "reply with bar, beat in bar, beats per bar, tempo source, running",
+          "same address, `i i i s i`", lambda address, _tail, args: trigger(
+              address, args, QueryState()), same_address(_beat), _beat, "iiisi"),
+    Route("quantize", "s", "look switches (preset, transform, chain, layer) wait for the next: "
+          + " \\| ".join(QUANTIZE_MODES), "same address, `s`",
+          one_name("quantize mode", SetQuantize), same_address(lambda s: [s.quantize]),
+          lambda s: [s.quantize], "s"),
+    Route("mod/<n>/<field>", "f\\|i\\|s\\|T\\|F", "set a field of modulator n ("
+          + ", ".join(MOD_KEYS) + "); n = the count adds one", "same address, the field's value",
+          _mod_build, _mod_echo),
+    Route("mod/clear", "[n]", "remove modulator n (no argument: all)", "`/livedream/mod/count i`",
+          _mod_clear, at(f"{PREFIX}/mod/count", _mod_count), types="i"),
+    Route("mod/count", "", "reply with the number of modulators", "same address, `i`",
+          lambda address, _tail, args: trigger(address, args, QueryState()),
+          same_address(_mod_count), _mod_count, "i"),
     Route("state", "", "reply with the full state, one message per value", "see below",
           lambda address, _tail, args: trigger(address, args, QueryState()),
           lambda _address, _command, state: dump_messages(state)),
@@ -367,6 +438,9 @@ def dump_messages(state: State) -> list[Message]:
     out: list[Message] = [(route.address, route.value(state)) for route in ROUTES
                           if route.value is not None]
     out += [(f"{PREFIX}/toggle/{link.name}", [int(link.enabled)]) for link in state.look.chain]
+    for i, mod in enumerate(state.look.modulators):
+        fields = modulator_fields(mod).items()
+        out += [(f"{PREFIX}/mod/{i}/{key}", [value]) for key, value in fields]
     for param, path in param_paths(state):
         _, _, spec = resolve_param(state.look, param)
         value = param_value(state.look, param, state.settings)

@@ -1,0 +1,222 @@
+"""Row 11: the output stream: cost per output frame (compositor + the one readback) at 320x180
+and 1280x720 (`--quick`: the --sizes only), readbacks per output frame, and the loop's
+efficiency while the stream feeds a window, NDI and an mp4 recording.
+
+Efficiency = dream frames/s of the loop with the outputs running / without them, timed
+interleaved (outputs paused in the bare phases) so machine load hits both alike. NDI may only
+send inside a private network namespace, so that part runs in a child process under `unshare -n`
+(loopback only, NDI_CONFIG_DIR set like the tests), with DISPLAY pointing at an Xvfb this row
+starts; pieces that are not available (no unshare, no Xvfb, no cyndilib) are left out and named.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from bench.common import (
+    BenchContext,
+    Result,
+    interleave,
+    load_look,
+    parse_size,
+    size_label,
+    smooth_frame,
+    time_calls,
+)
+
+TARGET = 0.9
+COST_SIZES = ((320, 180), (1280, 720))
+NETNS = "ip link set lo up; ip link set lo multicast on; ip route add 224.0.0.0/4 dev lo"
+
+
+class _NullSink:
+    def send(self, frame: Any) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def measure_cost(ctx: BenchContext, size: tuple[int, int]) -> Result:
+    """Milliseconds per output frame: compose (zoom continued half-way, grading) + quantise +
+    readback, the stream's whole per-frame work before the sinks."""
+    from livedream.live.clock import FakeClock
+    from livedream.live.shaders import Grading
+    from livedream.outputs.compositor import Compositor
+    from livedream.outputs.stream import OutputStream
+
+    look = load_look(ctx.preset)
+    clock = FakeClock()
+    stream = OutputStream(Compositor("motion", Grading(contrast=1.1)), 60.0, clock)
+    stream.subscribe(_NullSink(), "null", max_queue=1000)
+    stream.push(smooth_frame(size, ctx.device, 0), look.chain, now=0.0)
+    stream.push(smooth_frame(size, ctx.device, 1), look.chain, now=1.0)
+    ticks = {"t": 1.0}
+
+    def one() -> None:
+        ticks["t"] += 1 / 120  # between dream frames: the motion is computed every time
+        stream.produce(1.0 + (ticks["t"] % 1.0))
+
+    calls = 20 if ctx.quick else 60
+    timing = time_calls(lambda: [one() for _ in range(calls)], ctx.repeat, ctx.device)
+    stream.close()
+    per_frame = timing.median / calls
+    return Result(11, "output stream cost", f"{size_label(size)}", {
+        "ms_per_frame": per_frame * 1000,
+        "max_fps": 1.0 / per_frame,
+        "readbacks_per_frame": stream.readbacks / max(1, stream.frames),
+        "spread": timing.spread,
+    }, note=f"compositor (chain {'+'.join(link.name for link in look.chain)} motion, grading) "
+            f"+ quantise + 1 readback on {ctx.device}")
+
+
+def child(size_text: str, preset: str, device_name: str, frames_text: str,
+          repeat_text: str) -> dict[str, Any]:
+    """Runs in the namespace (and under Xvfb when DISPLAY is set): the efficiency measurement."""
+    from livedream.command_queue import CommandQueue
+    from livedream.live.headless import HeadlessDisplay
+    from livedream.live.loop import RenderLoop
+    from livedream.models.registry import load_model
+    from livedream.outputs.compositor import Compositor
+    from livedream.outputs.show import StreamFeed, WindowSink
+    from livedream.outputs.stream import OutputStream, RecorderSink
+    from livedream.record import open_recorder
+    from livedream.state import State
+
+    size, device = parse_size(size_text), torch.device(device_name)
+    frames, repeat = int(frames_text), int(repeat_text)
+    look = load_look(preset)
+    model = load_model("vgg16", None, device)
+    stream = OutputStream(Compositor("motion"), 60.0)
+    feed = StreamFeed(stream)
+    parts: list[str] = []
+    window = None
+    if os.environ.get("DISPLAY"):
+        try:
+            from livedream.live.display import WindowDisplay
+
+            window = WindowDisplay(CommandQueue(), size, vsync=False, motion="none")
+            feed.window = window
+            stream.subscribe(WindowSink(window, feed), "window", max_queue=1)
+            parts.append("window")
+        except Exception as exc:  # noqa: BLE001 - reported in the row's note
+            parts.append(f"no window ({exc})")
+    try:
+        from livedream.outputs.ndi import NdiSender
+
+        ndi = NdiSender("livedream-bench", 60.0)
+        stream.subscribe(ndi, "ndi")
+        parts.append("NDI")
+    except Exception as exc:  # noqa: BLE001
+        parts.append(f"no NDI ({exc})")
+    tmp = Path(tempfile.mkdtemp(prefix="livedream-bench-outputs-"))
+    stream.subscribe(RecorderSink(open_recorder(tmp / "out.mp4", 60.0, realtime=True)), "mp4",
+                     max_queue=16)
+    parts.append("mp4")
+    state = State(look=look, overlay=False)
+    start = smooth_frame(size, device)
+    bare_loop = RenderLoop(state, CommandQueue(), HeadlessDisplay(), model=model, size=size,
+                           device=device, start_image=start)
+    out_loop = RenderLoop(state, CommandQueue(), feed, model=model, size=size, device=device,
+                          start_image=start)
+
+    def bare() -> None:
+        for _ in range(frames):
+            bare_loop.tick()
+
+    def with_outputs() -> None:
+        stream.start()
+        for _ in range(frames):
+            out_loop.tick()
+        stream.stop()
+
+    timings: dict[str, Any] = {}
+
+    def worker(_stop: threading.Event | None = None) -> None:
+        timings["bare"], timings["out"] = interleave(bare, with_outputs, repeat, device)
+
+    if window is not None:  # the window redraws at 60 Hz on this thread, as in a show
+        window.run(worker, threading.Event())
+    else:
+        worker()
+    t_bare, t_out = timings["bare"], timings["out"]
+    produced, readbacks = stream.frames, stream.readbacks
+    sinks = stream.stats()["sinks"]
+    stream.close()
+    return {"bare_fps": frames / t_bare.median, "loop_fps": frames / t_out.median,
+            "output_frames": produced, "readbacks": readbacks, "sinks": sinks, "parts": parts,
+            "spread": max(t_bare.spread, t_out.spread)}
+
+
+def measure_efficiency(ctx: BenchContext, size: tuple[int, int]) -> Result:
+    case = f"{size_label(size)} {ctx.preset}"
+    cmd = [sys.executable, "-m", "bench.outputs", "child", size_label(size), ctx.preset,
+           str(ctx.device), str(ctx.loop_frames), str(ctx.repeat)]
+    env = dict(os.environ)
+    notes = []
+    xvfb = None
+    try:
+        from bench.display import start_xvfb
+
+        xvfb, env["DISPLAY"] = start_xvfb()
+    except (FileNotFoundError, RuntimeError, ImportError) as exc:
+        env.pop("DISPLAY", None)
+        notes.append(f"no Xvfb: {exc}")
+    with tempfile.TemporaryDirectory() as cfg:
+        Path(cfg, "ndi-config.v1.json").write_text(
+            json.dumps({"ndi": {"networks": {"ips": "127.0.0.1", "discovery": ""}}}))
+        env["NDI_CONFIG_DIR"] = cfg
+        if shutil.which("unshare") and subprocess.run(
+                ["unshare", "-n", "true"], capture_output=True).returncode == 0:
+            cmd = ["unshare", "-n", "bash", "-c",
+                   NETNS + "; exec " + " ".join(f"'{c}'" for c in cmd)]
+        else:
+            env["LIVEDREAM_BENCH_NO_NDI"] = "1"
+            notes.append("no unshare -n: NDI left out")
+        try:
+            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=900, env=env)
+        finally:
+            if xvfb is not None:
+                xvfb.kill()
+    if proc.returncode != 0:
+        return Result(11, "output loop efficiency", case, {"error": True},
+                      note=proc.stderr.strip().splitlines()[-1][:200] if proc.stderr else "failed")
+    data = json.loads(proc.stdout.strip().splitlines()[-1])
+    efficiency = data["loop_fps"] / data["bare_fps"]
+    return Result(11, "output loop efficiency", case, {
+        "loop_fps": data["loop_fps"],
+        "bare_fps": data["bare_fps"],
+        "efficiency": efficiency,
+        "target": TARGET,
+        "ok": efficiency >= TARGET,
+        "readbacks_per_frame": data["readbacks"] / max(1, data["output_frames"]),
+        "output_frames": data["output_frames"],
+        "spread": data["spread"],
+    }, note="outputs at 60 fps: " + ", ".join(data["parts"]) + "; "
+            + ", ".join(f"{k} {v['delivered']} sent/{v['dropped']} dropped"
+                        for k, v in data["sinks"].items()) + ("; " + "; ".join(notes)
+                                                               if notes else ""))
+
+
+def run(ctx: BenchContext) -> list[Result]:
+    sizes = list(ctx.sizes) if ctx.quick else sorted(set(COST_SIZES) | set(ctx.sizes))
+    results = [measure_cost(ctx, size) for size in sizes]
+    results += [measure_efficiency(ctx, size) for size in ctx.loop_sizes]
+    return results
+
+
+if __name__ == "__main__" and sys.argv[1:2] == ["child"]:
+    torch.set_grad_enabled(True)
+    if os.environ.get("LIVEDREAM_BENCH_NO_NDI"):
+        sys.modules["cyndilib"] = None  # type: ignore[assignment]
+    print(json.dumps(child(*sys.argv[2:7])))

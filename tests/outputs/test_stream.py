@@ -1,0 +1,157 @@
+"""The output stream: one readback per output frame shared by every sink; slow sinks drop."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import numpy as np
+import pytest
+import torch
+
+from livedream.errors import LivedreamError
+from livedream.live.clock import FakeClock
+from livedream.look import ChainLink
+from livedream.outputs.compositor import Compositor
+from livedream.outputs.stream import OutputStream, RecorderSink, read_back
+
+CHAIN = (ChainLink("zoom", {"scale": 0.2}),)
+
+
+class ListSink:
+    def __init__(self) -> None:
+        self.frames = []
+        self.closed = False
+
+    def send(self, frame) -> None:
+        self.frames.append(frame)
+
+    def close(self) -> None:
+        self.closed = True
+
+
+class BlockedSink(ListSink):
+    """Stuck until released: stands for a network sink whose peer stalls."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.release = threading.Event()
+
+    def send(self, frame) -> None:
+        self.release.wait(10)
+        super().send(frame)
+
+
+class BrokenSink(ListSink):
+    def send(self, frame) -> None:
+        raise OSError("peer went away")
+
+
+def _stream(fps: float = 30.0) -> tuple[OutputStream, FakeClock]:
+    clock = FakeClock(start=100.0)
+    comp = Compositor("motion")
+    gen = torch.Generator().manual_seed(0)
+    comp.push(torch.rand(1, 3, 24, 32, generator=gen), CHAIN, now=99.0)
+    comp.push(torch.rand(1, 3, 24, 32, generator=gen), CHAIN, now=100.0)  # 1 dream frame / s
+    return OutputStream(comp, fps, clock), clock
+
+
+def _wait_for(cond, timeout=5.0) -> None:
+    end = time.monotonic() + timeout
+    while not cond() and time.monotonic() < end:
+        time.sleep(0.01)
+
+
+def test_one_readback_shared_by_every_sink_and_a_slow_sink_drops():
+    stream, _ = _stream()
+    fast, second, slow = ListSink(), ListSink(), BlockedSink()
+    stream.subscribe(fast, "fast", max_queue=100)
+    stream.subscribe(second, "second", max_queue=100)
+    slow_sub = stream.subscribe(slow, "slow", max_queue=1)
+    stream.run(max_frames=30)  # fake clock: runs at once, never waits for the slow sink
+    assert stream.frames == 30 and stream.readbacks == 30
+    _wait_for(lambda: len(fast.frames) == 30 and len(second.frames) == 30)
+    assert [f.index for f in fast.frames] == list(range(30))
+    # the very same host array goes to each sink: quantised and copied once
+    assert all(a.pixels is b.pixels for a, b in zip(fast.frames, second.frames, strict=True))
+    assert not fast.frames[0].pixels.flags.writeable
+    assert slow_sub.dropped >= 28  # one being sent, at most one queued
+    slow.release.set()
+    stream.close()
+    assert fast.closed and slow.closed and len(slow.frames) == 30 - slow_sub.dropped
+
+
+def test_frames_on_the_output_grid_with_continuous_motion():
+    stream, _ = _stream(fps=10.0)
+    sink = ListSink()
+    stream.subscribe(sink, "rec", max_queue=100)
+    stream.run(max_frames=8)
+    stream.close()
+    times = [f.at for f in sink.frames]
+    assert np.allclose(np.diff(times), 0.1)
+    frames = [f.pixels.astype(int) for f in sink.frames]
+    # a 1 fps dream shown at 10 fps: each output frame moves on from the last
+    assert all(np.abs(a - b).mean() > 0.2 for a, b in zip(frames, frames[1:], strict=False))
+
+
+def test_late_ticks_are_skipped_not_bursted():
+    stream, clock = _stream(fps=10.0)
+    clock.tick = 0.35  # every clock read costs 0.35 s: the stream can never keep up
+    stream.subscribe(ListSink(), "s", max_queue=100)
+    stream.run(max_frames=5)
+    assert stream.frames == 5 and stream.late > 0
+
+
+def test_a_failing_sink_is_stopped_and_the_others_go_on():
+    stream, _ = _stream()
+    good, bad = ListSink(), BrokenSink()
+    stream.subscribe(good, "good", max_queue=100)
+    bad_sub = stream.subscribe(bad, "bad", max_queue=100)
+    stream.run(max_frames=5)
+    _wait_for(lambda: len(good.frames) == 5 and bad_sub.error is not None)
+    assert isinstance(bad_sub.error, OSError)
+    stream.produce(200.0)
+    assert bad_sub.dropped >= 1
+    stats = stream.stats()
+    assert "peer went away" in stats["sinks"]["bad"]["error"]
+    stream.close()
+    assert len(good.frames) == 6
+
+
+def test_threaded_stream_runs_in_real_time_and_stops():
+    comp = Compositor()
+    comp.push(torch.rand(1, 3, 8, 8), (), now=time.monotonic())
+    stream = OutputStream(comp, 50.0)
+    sink = ListSink()
+    stream.subscribe(sink, "s", max_queue=100)
+    stream.start()
+    time.sleep(0.5)
+    stream.close()
+    assert 10 <= stream.frames <= 30
+
+
+def test_recorder_sink_gets_the_pixels_and_times(tmp_path):
+    from livedream.record import Mp4Writer, probe_video
+
+    stream, _ = _stream(fps=30.0)
+    path = tmp_path / "out.mp4"
+    stream.subscribe(RecorderSink(Mp4Writer(path, 30.0, realtime=True)), "rec", max_queue=100)
+    stream.run(max_frames=15)
+    stream.close()
+    info = probe_video(path)
+    assert info.frames == 15 and (info.width, info.height) == (32, 24)
+
+
+def test_no_subscriber_no_work():
+    stream, _ = _stream()
+    stream.run(max_frames=3)
+    assert stream.frames == 0 and stream.readbacks == 0
+
+
+def test_read_back_quantises_like_the_recorder_and_bad_fps_is_clear():
+    frame = torch.tensor([0.0, 0.5, 1.0]).view(1, 3, 1, 1).expand(1, 3, 2, 2)
+    pixels = read_back(frame)
+    assert pixels.shape == (2, 2, 3) and pixels.dtype == np.uint8
+    assert pixels[0, 0].tolist() == [0, 128, 255]
+    with pytest.raises(LivedreamError, match="output-fps"):
+        OutputStream(Compositor(), 0)
