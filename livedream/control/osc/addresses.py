@@ -10,15 +10,9 @@ namespace are all derived from it. Flags and triggers come from the command voca
 from __future__ import annotations
 
 import functools
-import math
-import re
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from livedream.commands import (
-    FLAGS,
-    TRIGGERS,
     ClearModulator,
     Command,
     LearnMidi,
@@ -27,7 +21,6 @@ from livedream.commands import (
     Quit,
     SetChain,
     SetEase,
-    SetFlag,
     SetLayer,
     SetLayers,
     SetModel,
@@ -39,6 +32,20 @@ from livedream.commands import (
     SetTransform,
     ToggleTransform,
 )
+from livedream.control.osc.arguments import (
+    NAME,
+    PREFIX,
+    Args,
+    count,
+    name,
+    names,
+    number,
+    one_name,
+    one_number,
+    plain_file,
+    trigger,
+)
+from livedream.control.osc.route import Route, at, flag_route, same_address, trigger_route
 from livedream.control.osc.wire import Message, OscError
 from livedream.flow.params import FLOW_FLAGS
 from livedream.look import DREAM_PARAMS
@@ -53,120 +60,6 @@ from livedream.state import State
 from livedream.tempo.modulators import MOD_KEYS, modulator_fields
 from livedream.tempo.quantize import QUANTIZE_MODES
 from livedream.transforms.registry import get_transform
-
-PREFIX = "/livedream"
-MAX_NAME = 200
-MAX_LIST = 32
-_NAME = re.compile(r"[A-Za-z0-9_]+")
-_PLAIN_FILE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]*")
-
-Args = Sequence[Any]
-#: (full address, the part after the route's prefix for pattern routes, args) -> command or None
-Builder = Callable[[str, str, Args], Command | None]
-#: (full address, command, state after it) -> echo messages
-Echo = Callable[[str, Command, State], list[Message]]
-
-
-# --- argument checks ----------------------------------------------------------------------------
-def count(address: str, args: Args, lo: int, hi: int) -> None:
-    if not lo <= len(args) <= hi:
-        want = str(lo) if lo == hi else f"{lo} to {hi}"
-        raise OscError("wrong argument count",
-                       f"{address}: expected {want} argument(s), got {len(args)}")
-
-
-def number(address: str, arg: Any) -> float | int:
-    if isinstance(arg, bool) or not isinstance(arg, int | float):
-        raise OscError("wrong argument type", f"{address}: expected a number, got {arg!r}")
-    if not math.isfinite(arg):
-        raise OscError("non-finite number", f"{address}: expected a finite number, got {arg!r}")
-    return arg
-
-
-def truth(address: str, arg: Any) -> bool:
-    return arg if isinstance(arg, bool) else number(address, arg) != 0
-
-
-def name(address: str, arg: Any, what: str) -> str:
-    if not isinstance(arg, str):
-        raise OscError("wrong argument type", f"{address}: expected a {what} name, got {arg!r}")
-    if not arg or len(arg) > MAX_NAME:
-        raise OscError("bad value", f"{address}: {what} name must be 1..{MAX_NAME} characters")
-    return arg
-
-
-def plain_file(address: str, arg: Any, what: str) -> str:
-    text = name(address, arg, what)
-    if not _PLAIN_FILE.fullmatch(text) or ".." in text or text.lower().endswith(".prototxt"):
-        raise OscError("bad value", f"{address}: {what} must be a plain name (no paths or "
-                       f".prototxt over OSC; load Caffe models with --model), got {text!r}")
-    return text
-
-
-def trigger(address: str, args: Args, command: Command) -> Command | None:
-    """Trigger addresses fire with no argument, a nil/impulse (`N`/`I`, what OSCQuery clients send
-    for TYPE `N`) or a non-zero one (button press), not on release (0)."""
-    count(address, args, 0, 1)
-    return command if not args or args[0] is None or truth(address, args[0]) else None
-
-
-def one_name(what: str, make: Callable[[str], Command]) -> Builder:
-    def build(address: str, _tail: str, args: Args) -> Command:
-        count(address, args, 1, 1)
-        return make(name(address, args[0], what))
-    return build
-
-
-def names(what: str, lo: int, make: Callable[[tuple[str, ...]], Command]) -> Builder:
-    def build(address: str, _tail: str, args: Args) -> Command:
-        count(address, args, lo, MAX_LIST)
-        return make(tuple(name(address, a, what) for a in args))
-    return build
-
-
-def one_number(make: Callable[[float], Command]) -> Builder:
-    def build(address: str, _tail: str, args: Args) -> Command:
-        count(address, args, 1, 1)
-        return make(float(number(address, args[0])))
-    return build
-
-
-# --- the routes ---------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Route:
-    """One address (or a family `param/<name>`): how it decodes, echoes and reads back.
-
-    `path` is below `/livedream/`; a `<...>` segment matches the rest of the address.
-    `value` gives the current arguments (for `/livedream/state` and OSCQuery VALUE); None for
-    triggers and actions. `types` are the OSC type tags of the value (OSCQuery TYPE).
-    """
-
-    path: str
-    args: str
-    doc: str
-    echo_doc: str
-    build: Builder
-    echo: Echo | None = None
-    value: Callable[[State], list[Any]] | None = None
-    types: str = ""
-
-    @property
-    def address(self) -> str:
-        return f"{PREFIX}/{self.path}"
-
-    @property
-    def prefix(self) -> str | None:
-        """`toggle/` for `toggle/<transform>`; None for a fixed address."""
-        head, sep, _ = self.path.partition("<")
-        return head if sep else None
-
-
-def same_address(value: Callable[[State], list[Any]]) -> Echo:
-    return lambda address, _command, state: [(address, value(state))]
-
-
-def at(address: str, value: Callable[[State], list[Any]]) -> Echo:
-    return lambda _address, _command, state: [(address, value(state))]
 
 
 def _layer(state: State) -> list[Any]:
@@ -210,7 +103,7 @@ def _param_echo(address: str, command: Command, state: State) -> list[Message]:
 
 
 def _toggle_one(address: str, tail: str, args: Args) -> Command | None:
-    if not _NAME.fullmatch(tail):
+    if not NAME.fullmatch(tail):
         raise OscError("unknown address", f"{address}: bad transform name {tail!r}")
     return trigger(address, args, ToggleTransform(tail))
 
@@ -268,31 +161,6 @@ def _mod_clear(address: str, _tail: str, args: Args) -> Command:
 
 def _mod_count(state: State) -> list[Any]:
     return [len(state.look.modulators)]
-
-
-def flag_route(control: str, doc: str) -> Route:
-    """`/livedream/<control> [i]` for a flag of the vocabulary (no argument toggles)."""
-    field = FLAGS[control]
-
-    def build(address: str, _tail: str, args: Args) -> Command:
-        count(address, args, 0, 1)
-        return SetFlag(field, truth(address, args[0]) if args else None)
-
-    def value(state: State) -> list[Any]:
-        return [int(getattr(state, field))]
-
-    return Route(control, "[i]", f"{doc}; no argument toggles", "same address, `i`", build,
-                 at(f"{PREFIX}/{control}", value), value, "i")
-
-
-def trigger_route(name_: str, doc: str, echo_doc: str, echo: Echo | None,
-                  value: Callable[[State], list[Any]] | None = None) -> Route:
-    """`/livedream/<name> [x]` for a trigger of the vocabulary (`value`: what it counts)."""
-    def build(address: str, _tail: str, args: Args) -> Command | None:
-        return trigger(address, args, TRIGGERS[name_]())
-
-    return Route(name_, "[x]", f"{doc} (trigger)", echo_doc, build, echo, value,
-                 "i" if value is not None else "")
 
 
 _LAYER_ECHO = at(f"{PREFIX}/layer", _layer)
