@@ -38,10 +38,10 @@ def test_headless_run_with_flow_records(tmp_path: Path, monkeypatch: pytest.Monk
     out = tmp_path / "out.mp4"
     argv = ["run", "--headless", "--device", "cpu", "--frames", "4", "--osc-port", "0",
             "--size", "128x96", "--layer", "relu2", "--preset", "camera-flow",
-            "--source", str(video), "--flow", "--gate", "--record", str(out),
-            "--record-timing", "frames"]
+            "--source", str(video), "--flow", "--gate", "--record-source", "dream",
+            "--record", str(out), "--record-timing", "frames"]
     assert main(argv) == 0
     info = probe_video(out)
     assert (info.frames, info.width, info.height) == (4, 128, 96)
-    assert main([*argv[:-4], "--flow-strength", "5"]) != 0
+    assert main([*argv[:-6], "--flow-strength", "5"]) != 0
     assert "--flow-strength" in capsys.readouterr().err
