@@ -14,17 +14,16 @@ import sys
 import threading
 from contextlib import ExitStack
 from dataclasses import replace
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from livedream.control.setup import open_midi_control, oscquery_port, serve_oscquery
 from livedream.device import AUTOCAST_ALIASES, add_precision_argument
 from livedream.errors import LivedreamError, ParamError
 from livedream.flow.options import add_flow_arguments, flow_settings_from_args
+from livedream.live.record_setup import check_record_targets, recorder_factory
+from livedream.outputs.setup import feed, output_stream
 from livedream.params import parse_size
 from livedream.tempo.setup import add_arguments as tempo_arguments
-
-if TYPE_CHECKING:
-    from livedream.control.midi import MidiControl
 
 log = logging.getLogger(__name__)
 
@@ -101,85 +100,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add("--device", default=None, help="cpu, cuda, cuda:N (default: CUDA when present)")
     add("--seed", type=int, default=None, help="seed for the start image and jitter")
     tempo_arguments(parser)
-
-
-class _NumberedPath:
-    """session.mp4, then session-2.mp4, ... each time recording is switched on again."""
-
-    def __init__(self, path: str) -> None:
-        self.path = Path(path)
-        self.count = 0
-
-    def next(self) -> Path:
-        self.count += 1
-        if self.count == 1:
-            return self.path
-        return self.path.with_name(f"{self.path.stem}-{self.count}{self.path.suffix}")
-
-
-class _Fanout:
-    """Several threaded recorders fed the same frames (e.g. --record and --record-frames)."""
-
-    def __init__(self, recorders: list[Any]) -> None:
-        self.recorders = recorders
-
-    def write(self, frame: Any) -> None:
-        for recorder in self.recorders:
-            recorder.write(frame)
-
-    def close(self) -> None:
-        for recorder in self.recorders:
-            recorder.close()
-
-    @property
-    def dropped(self) -> int:
-        return sum(int(getattr(r, "dropped", 0)) for r in self.recorders)
-
-    @property
-    def frames_written(self) -> int:
-        return min(int(getattr(r, "frames_written", 0)) for r in self.recorders)
-
-
-def _check_record_targets(args: argparse.Namespace) -> None:
-    """Refuse an unusable --record path at startup: the loop only logs a failed start, and a VJ
-    would find out after the set that nothing was recorded."""
-    from livedream.record import output_kind
-
-    for flag, value in (("--record", args.record), ("--record-frames", args.record_frames)):
-        if not value:
-            continue
-        path = Path(value)
-        if output_kind(path, f"{flag} {value}") == "frames":
-            continue  # PNG frames: the directory is created
-        if not path.parent.is_dir():
-            raise ParamError(f"{flag} {value}: directory {path.parent} does not exist")
-
-
-def _recorder_factory(args: argparse.Namespace, stream: Any = None) -> Any:
-    """Recording target: the output stream (`stream`, the default) or the dream frames."""
-    from livedream.outputs.show import StreamRecording
-    from livedream.record import ThreadedRecorder, open_recorder
-
-    targets = [_NumberedPath(p) for p in (args.record, args.record_frames) if p]
-    if not targets:
-        return None
-    fps = args.record_fps or (args.output_fps if stream is not None else 30.0)
-
-    def open_sinks() -> list[Any]:
-        sinks = []
-        for target in targets:
-            path = target.next()
-            sinks.append(open_recorder(path, fps, realtime=args.record_timing == "realtime"))
-            log.info("recording to %s (%s)", path,
-                     "output stream" if stream is not None else "dream frames")
-        return sinks
-
-    def factory() -> Any:
-        if stream is not None:
-            return StreamRecording(stream, open_sinks())
-        return _Fanout([ThreadedRecorder(sink, max_queue=16) for sink in open_sinks()])
-
-    return factory
 
 
 def _presets() -> dict[str, Any]:
@@ -283,9 +203,9 @@ def run(args: argparse.Namespace) -> int:
             raise ParamError(f"--{flag.replace('_', '-')} must be in (0, 1000], got {value}")
     if args.output_fps is None:
         args.output_fps = default_output_fps(args.headless)
-    _check_record_targets(args)
+    check_record_targets(args)
     check_tempo(args)
-    oscquery_port = _oscquery_port(args)
+    query_port = oscquery_port(args)
     state, seed = _initial_state(args)
     autocast, governor, dream_fn = _speed(args, device, state)
     state = replace(state, settings={**state.settings, **governor.settings()})
@@ -317,22 +237,22 @@ def run(args: argparse.Namespace) -> int:
         tempo = open_tempo(args, SystemClock(), stack)
         observers = [governor.on_state]
         if args.midi_in or args.midi_out:
-            observers.append(_open_midi(args, queue, stack, tempo).on_state)
-        stream = _output_stream(args, size, stack)
+            observers.append(open_midi_control(args, queue, stack, tempo).on_state)
+        stream = output_stream(args, size, stack)
         outputs: list[Any] = []
         if args.headless:
             display: Any = HeadlessDisplay(queue)
             if stream is not None:
-                outputs.append(_feed(stream, None))
+                outputs.append(feed(stream, None))
         else:
             from livedream.live.display import WindowDisplay
 
             window = WindowDisplay(queue, size, fullscreen=state.fullscreen, screen=args.screen,
                                    motion="none")  # the stream's frames already move
-            display = _feed(stream, window)
+            display = feed(stream, window)
         recording_stream = stream if args.record_source == "output" else None
         loop = RenderLoop(state, queue, display, model=model, clock=SystemClock(),
-                          recorder_factory=_recorder_factory(args, recording_stream),
+                          recorder_factory=recorder_factory(args, recording_stream),
                           source=source, size=size, device=device, presets=_presets(),
                           seed=seed, observers=observers, autocast=autocast, outputs=outputs,
                           look_filters=[tempo, governor], dream_fn=dream_fn)
@@ -344,8 +264,8 @@ def run(args: argparse.Namespace) -> int:
             stream.current_chain = lambda: loop.dispatcher.state.look.chain
         loop.dispatcher.start()  # echoes and the window follow a controller at once
         stack.callback(loop.dispatcher.close)
-        if oscquery_port is not None:
-            _serve_oscquery(args, oscquery_port, osc.address[1], loop, stack)
+        if query_port is not None:
+            serve_oscquery(args, query_port, osc.address[1], loop, stack)
 
         def on_signal(signum: int, _frame: Any) -> None:
             log.info("%s: stopping and finalising the recording", signal.Signals(signum).name)
@@ -379,96 +299,3 @@ def run(args: argparse.Namespace) -> int:
           f"rejected, {stats.reseeds} re-seeds, {(stats.extra or {}).get('governor', '')}",
           file=sys.stderr)
     return 0
-
-
-def _output_stream(args: argparse.Namespace, size: tuple[int, int], stack: ExitStack) -> Any:
-    """The output stream when anything consumes it (window, NDI, virtual camera, recording of
-    the output), with its NDI / virtual camera sinks; closed last (after the recording)."""
-    recording = bool(args.record or args.record_frames) and args.record_source == "output"
-    if args.headless and not (args.ndi_out or args.virtual_cam or recording):
-        return None
-    from livedream.outputs.compositor import Compositor
-    from livedream.outputs.stream import OutputStream
-
-    stream = OutputStream(Compositor(args.display_motion), args.output_fps)
-    stack.callback(stream.close)  # registered first: runs after the loop finalised recording
-    if args.ndi_out:
-        from livedream.outputs.ndi import NdiSender
-
-        if args.ndi_format == "UYVY" and size[0] % 2:
-            raise ParamError(f"--ndi-format UYVY needs an even width, got --size "
-                             f"{size[0]}x{size[1]}; use RGBA or an even width")
-
-        stream.subscribe(NdiSender(args.ndi_out, args.output_fps, args.ndi_format), "ndi")
-        log.info("NDI: publishing %r (%s, %g fps)", args.ndi_out, args.ndi_format,
-                 args.output_fps)
-    if args.virtual_cam:
-        from livedream.outputs.virtualcam import open_virtual_cam
-
-        camera = open_virtual_cam(args.output_fps, size)
-        if camera is not None:
-            stream.subscribe(camera, "virtual-cam")
-    return stream
-
-
-def _feed(stream: Any, window: Any) -> Any:
-    """The loop's display: the output stream's feed (the window subscribed to it)."""
-    from livedream.outputs.show import StreamFeed, WindowSink
-
-    feed = StreamFeed(stream, window)
-    if window is not None:
-        stream.subscribe(WindowSink(window, feed), "window", max_queue=1)
-    return feed
-
-
-def _oscquery_port(args: argparse.Namespace) -> int | None:
-    """The OSCQuery port: --oscquery-port, else the OSC port + 1; None when off (or no OSC)."""
-    if not args.osc_port or args.oscquery_port == 0:
-        return None
-    port = args.osc_port + 1 if args.oscquery_port is None else args.oscquery_port
-    if not 0 < port <= 65535:
-        given = f"{port}" if args.oscquery_port is not None else f"OSC port + 1 = {port}"
-        raise ParamError(f"--oscquery-port must be 0..65535, got {given}")
-    return port
-
-
-def _serve_oscquery(args: argparse.Namespace, port: int, osc_port: int, loop: Any,
-                    stack: ExitStack) -> None:
-    """Describe the show over OSCQuery; a taken default port only warns (the show goes on)."""
-    from livedream.control.oscquery_http import OscQueryServer
-
-    try:
-        server = OscQueryServer(lambda: loop.state, osc_port, args.osc_host, port,
-                                env=lambda: loop.dispatcher.env)
-    except LivedreamError as exc:
-        if args.oscquery_port is not None:
-            raise
-        log.warning("no OSCQuery: %s", exc)
-        return
-    stack.callback(server.close)
-    if args.oscquery_zeroconf:
-        from livedream.control.oscquery_zeroconf import Announcement
-
-        announcement = Announcement(server.port, osc_port, args.osc_host)
-        stack.callback(announcement.close)
-
-
-def _open_midi(args: argparse.Namespace, queue: Any, stack: ExitStack,
-               tempo: Any = None) -> MidiControl:
-    """Open the MIDI ports; MIDI learn (`/livedream/midi/learn`) saves into --midi-map; with
-    `--tempo midi` the input's clock messages drive the tempo."""
-    from livedream.control.midi import MidiControl, MidiMap, open_midi
-    from livedream.tempo.setup import midi_clock_callback
-
-    midi_map = MidiMap.load(args.midi_map) if args.midi_map else None
-    output = open_midi(args.midi_out, output=True) if args.midi_out else None
-    if output is not None:
-        stack.callback(output.close)
-    control = MidiControl(queue, midi_map, output)
-    control.learn_path = args.midi_map or "midi-map.toml"
-    if args.midi_in:
-        handle = midi_clock_callback(tempo, control.handle) if tempo is not None else \
-            control.handle
-        port = open_midi(args.midi_in, callback=handle)
-        stack.callback(port.close)
-    return control

@@ -17,8 +17,8 @@ import pytest
 from livedream.cli import build_parser, main
 from livedream.control import oscquery_zeroconf
 from livedream.control.osc import build_message
+from livedream.control.setup import oscquery_port as _oscquery_port
 from livedream.errors import ParamError
-from livedream.live.cli import _oscquery_port
 from livedream.models import registry
 from tests.reliability.show import free_udp_port
 from tests.tiny_model import TinyDreamModel, tiny_load_model
