@@ -149,6 +149,28 @@ def interleave(a: Callable[[], Any], b: Callable[[], Any], repeat: int, device: 
     return Timing(tuple(ta)), Timing(tuple(tb))
 
 
+def loop_vs_bare(loop: Any, model: Any, look: Any, size: Size, ctx: BenchContext,
+                 autocast: torch.dtype | None = None) -> tuple[Timing, Timing]:
+    """(bare, loop) timings of `ctx.loop_frames` frames each, interleaved `ctx.repeat` times: the
+    bare dream step alone with the look's settings against `loop.tick()` (the whole frame)."""
+    from livedream.dream import dream_step
+
+    generator = torch.Generator().manual_seed(1)
+    bare = {"frame": smooth_frame(size, ctx.device, seed=1)}
+    layers, frames = list(look.layers), ctx.loop_frames
+
+    def bare_frames() -> None:
+        for _ in range(frames):
+            bare["frame"] = dream_step(model, bare["frame"], layers, look.dream, generator,
+                                       autocast=autocast)
+
+    def loop_frames() -> None:
+        for _ in range(frames):
+            loop.tick()
+
+    return interleave(bare_frames, loop_frames, ctx.repeat, ctx.device)
+
+
 def count_flops(fn: Callable[[], Any]) -> int:
     """FLOPs of one call of `fn` (convolutions and matmuls, forward and backward) as torch counts
     them with `FlopCounterMode`."""

@@ -11,13 +11,11 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-import torch
-
 from bench.common import (
     BenchContext,
     Result,
-    interleave,
     load_look,
+    loop_vs_bare,
     size_label,
     smooth_frame,
     time_calls,
@@ -77,7 +75,6 @@ def efficiency(ctx: BenchContext, size: tuple[int, int], out_dir: Path,
     """Render-loop fps with flow + gate on / bare dream fps at `size` (the preset's look and the
     context's model), the loop reading a moving video on its own thread as a show does."""
     from livedream.command_queue import CommandQueue
-    from livedream.dream import dream_step
     from livedream.flow.clip import write_moving_video
     from livedream.live.headless import HeadlessDisplay
     from livedream.live.loop import RenderLoop
@@ -95,8 +92,6 @@ def efficiency(ctx: BenchContext, size: tuple[int, int], out_dir: Path,
     assert isinstance(source, ThreadedSource)
     loop = RenderLoop(state, CommandQueue(), HeadlessDisplay(), model=model, size=size,
                       device=ctx.device, source=source, start_image=smooth_frame(size, ctx.device))
-    generator = torch.Generator().manual_seed(1)
-    bare = {"frame": smooth_frame(size, ctx.device, seed=1)}
     warped = {"n": 0}
     warp = loop.flow.warp
 
@@ -106,16 +101,8 @@ def efficiency(ctx: BenchContext, size: tuple[int, int], out_dir: Path,
 
     loop.flow.warp = counting_warp  # type: ignore[method-assign]
 
-    def bare_frames() -> None:
-        for _ in range(frames):
-            bare["frame"] = dream_step(model, bare["frame"], layers, look.dream, generator)
-
-    def loop_frames() -> None:
-        for _ in range(frames):
-            loop.tick()
-
     try:
-        t_bare, t_loop = interleave(bare_frames, loop_frames, ctx.repeat, ctx.device)
+        t_bare, t_loop = loop_vs_bare(loop, model, look, size, ctx)
     finally:
         loop.close()
         source.close()

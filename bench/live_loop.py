@@ -18,8 +18,8 @@ import torch
 from bench.common import (
     BenchContext,
     Result,
-    interleave,
     load_look,
+    loop_vs_bare,
     size_label,
     smooth_frame,
 )
@@ -37,7 +37,6 @@ def measure(ctx: BenchContext, size: tuple[int, int], out_dir: Path, preset: str
     every shipped preset through here).
     """
     from livedream.command_queue import CommandQueue
-    from livedream.dream import dream_step
     from livedream.live.headless import HeadlessDisplay
     from livedream.live.loop import RenderLoop
     from livedream.record import ThreadedRecorder, open_recorder, probe_video
@@ -56,21 +55,10 @@ def measure(ctx: BenchContext, size: tuple[int, int], out_dir: Path, preset: str
         recorder_factory=lambda: ThreadedRecorder(open_recorder(video, fps=30.0)),
         start_image=smooth_frame(size, ctx.device),
     )
-    generator = torch.Generator().manual_seed(1)
-    bare = {"frame": smooth_frame(size, ctx.device, seed=1)}
     frames = ctx.loop_frames
 
-    def bare_frames() -> None:
-        for _ in range(frames):
-            bare["frame"] = dream_step(model, bare["frame"], layers, look.dream, generator,
-                                       autocast=autocast)
-
-    def loop_frames() -> None:
-        for _ in range(frames):
-            loop.tick()
-
     try:
-        t_bare, t_loop = interleave(bare_frames, loop_frames, ctx.repeat, ctx.device)
+        t_bare, t_loop = loop_vs_bare(loop, model, look, size, ctx, autocast)
     finally:
         loop.close()
     stats = loop.stats()

@@ -62,6 +62,16 @@ def tour(presets: list[str]) -> list[bytes]:
     return out
 
 
+def preset_models() -> dict[Any, Any]:
+    """Tour message of each preset -> its model (the show starts on vgg16: already seen)."""
+    from livedream.presets import list_presets, load_preset
+
+    out: dict[Any, Any] = {"seen": {"vgg16"}}
+    for name, path in list_presets().items():
+        out[osc("/livedream/preset", name)] = load_preset(path).look.model
+    return out
+
+
 def random_message(rng: random.Random, presets: list[str]) -> bytes:
     """One valid control message (a VJ turning knobs and pressing pads)."""
     kind = rng.randrange(10)
@@ -101,10 +111,19 @@ def soak(seconds: float, size: str, out: Path, rate: float = 5.0, seed: int = 0,
         show.wait_for(r"show running", timeout=180)
         target = ("127.0.0.1", port)
         started = time.monotonic()
+        models = preset_models()
         for data in tour(presets):
             sock.sendto(data, target)
             time.sleep(0.3)
-        warmup = max(15.0, min(0.2 * seconds, 120.0))
+            model = models.get(data)
+            if model is not None and model not in models["seen"]:
+                # A preset of another model: the tour waits until the show dreams with it, so
+                # that model's weights and activations are in the baseline too.
+                show.wait_for(rf"now dreaming with model {model}", timeout=120)
+                models["seen"].add(model)
+        # Half the run (at most 2 minutes) to warm up: the frame-budget governor tries up to 16
+        # dream scales, each with its own activation sizes, before the allocator settles.
+        warmup = max(15.0, min(0.5 * seconds, 120.0))
         checkpoints: list[tuple[float, int, int]] = []  # (elapsed, frame, rss kB)
         sent = 0
         next_check = started + warmup
