@@ -14,6 +14,7 @@ that raises is reported once, counted, and unsubscribed; the show goes on.
 from __future__ import annotations
 
 import logging
+import os
 import queue
 import threading
 from collections.abc import Callable, Sequence
@@ -33,6 +34,22 @@ from livedream.record.convert import _tensor_to_uint8_hwc_device as quantise_hwc
 log = logging.getLogger(__name__)
 
 _STOP = object()
+
+
+#: niceness of the output threads (and of the encoder threads they start): the dream keeps its
+#: rate when the CPU is short, and the outputs drop (and count) frames instead
+OUTPUT_NICENESS = 10
+
+
+def yield_to_the_dream() -> None:
+    """Lower this thread's CPU priority by OUTPUT_NICENESS (Linux: per thread; elsewhere a
+    no-op); threads it starts (x264's) inherit it."""
+    try:
+        me = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, me, min(19, os.getpriority(os.PRIO_PROCESS, me)
+                                                + OUTPUT_NICENESS))
+    except (AttributeError, OSError):  # no setpriority (Windows) or not permitted: keep it
+        pass
 
 
 @dataclass(frozen=True)
@@ -101,6 +118,7 @@ class Subscription:
         return True
 
     def _run(self) -> None:
+        yield_to_the_dream()
         while True:
             item = self._queue.get()
             if item is _STOP:
@@ -218,6 +236,7 @@ class OutputStream:
         # CPU the compositor then takes at most one core and never contends with the dream's
         # thread pool, which under load cost it several times over.
         torch.set_num_threads(1)
+        yield_to_the_dream()
         self.run()
 
     def start(self) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 
@@ -13,7 +14,7 @@ from livedream.errors import LivedreamError
 from livedream.live.clock import FakeClock
 from livedream.look import ChainLink
 from livedream.outputs.compositor import Compositor
-from livedream.outputs.stream import OutputStream, RecorderSink, read_back
+from livedream.outputs.stream import OUTPUT_NICENESS, OutputStream, RecorderSink, read_back
 
 CHAIN = (ChainLink("zoom", {"scale": 0.2}),)
 
@@ -155,3 +156,30 @@ def test_read_back_quantises_like_the_recorder_and_bad_fps_is_clear():
     assert pixels[0, 0].tolist() == [0, 128, 255]
     with pytest.raises(LivedreamError, match="output-fps"):
         OutputStream(Compositor(), 0)
+
+
+class PrioritySink(ListSink):
+    """Notes the CPU priority (niceness) of the thread that delivers to it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.niceness: list[int] = []
+
+    def send(self, frame) -> None:
+        self.niceness.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
+        super().send(frame)
+
+
+@pytest.mark.skipif(not hasattr(os, "setpriority"), reason="no per-thread priorities here")
+def test_output_threads_yield_the_cpu_to_the_dream():
+    comp = Compositor()
+    comp.push(torch.rand(1, 3, 8, 8), (), now=time.monotonic())
+    stream = OutputStream(comp, 50.0)
+    sink = PrioritySink()
+    stream.subscribe(sink, "s", max_queue=100)
+    mine = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    stream.start()
+    _wait_for(lambda: sink.niceness)
+    stream.close()
+    assert sink.niceness and set(sink.niceness) == {min(19, mine + OUTPUT_NICENESS)}
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == mine  # caller unchanged
