@@ -152,8 +152,9 @@ def interleave(a: Callable[[], Any], b: Callable[[], Any], repeat: int, device: 
 def loop_vs_bare(loop: Any, model: Any, look: Any, size: Size, ctx: BenchContext,
                  autocast: torch.dtype | None = None) -> tuple[Timing, Timing]:
     """(bare, loop) timings of `ctx.loop_frames` frames each, interleaved `ctx.repeat` times: the
-    bare dream step alone with the look's settings against `loop.tick()` (the whole frame)."""
-    from livedream.dream import dream_step
+    bare dream alone with the look's settings (`deepdream`, the loop's own dream function, so a
+    preset's octaves count on both sides) against `loop.tick()` (the whole frame)."""
+    from livedream.dream import deepdream
 
     generator = torch.Generator().manual_seed(1)
     bare = {"frame": smooth_frame(size, ctx.device, seed=1)}
@@ -161,8 +162,8 @@ def loop_vs_bare(loop: Any, model: Any, look: Any, size: Size, ctx: BenchContext
 
     def bare_frames() -> None:
         for _ in range(frames):
-            bare["frame"] = dream_step(model, bare["frame"], layers, look.dream, generator,
-                                       autocast=autocast)
+            bare["frame"] = deepdream(model, bare["frame"], layers, look.dream, generator,
+                                      autocast=autocast)
 
     def loop_frames() -> None:
         for _ in range(frames):

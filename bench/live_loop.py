@@ -2,8 +2,9 @@
 
 The loop runs the default preset (dream step + its transform chain), the headless display and
 an mp4 recording through `ThreadedRecorder` (encoding on its own thread), exactly as a headless
-show does. The bare rate is `dream_step` alone with the preset's settings (one frame's worth of
-gradient steps), timed interleaved with the loop so machine load hits both alike.
+show does. The bare rate is `deepdream` (the loop's dream function) alone with the preset's
+settings (one frame's worth of gradient steps), timed interleaved with the loop so machine load
+hits both alike.
 """
 
 from __future__ import annotations
