@@ -221,6 +221,17 @@ class VideoInfo:
     duration: float
 
 
+def _open_to_read(path: str | os.PathLike[str], what: str) -> tuple[str, Any]:
+    """(path as text, the open PyAV container), or LivedreamError naming the file."""
+    import av
+
+    target = os.fspath(path)
+    try:
+        return target, av.open(target, mode="r")
+    except (OSError, av.FFmpegError) as exc:
+        raise LivedreamError(f"cannot read {what} {target}: {exc}") from exc
+
+
 def probe_video(path: str | os.PathLike[str]) -> VideoInfo:
     """Decode every frame of the first video stream of `path` and report what is really there.
 
@@ -230,11 +241,7 @@ def probe_video(path: str | os.PathLike[str]) -> VideoInfo:
     """
     import av
 
-    target = os.fspath(path)
-    try:
-        container = av.open(target, mode="r")
-    except (OSError, av.FFmpegError) as exc:
-        raise LivedreamError(f"cannot read video {target}: {exc}") from exc
+    target, container = _open_to_read(path, "video")
     with container:
         if not container.streams.video:
             raise LivedreamError(f"{target} holds no video stream")
@@ -280,13 +287,7 @@ class AudioInfo:
 
 def probe_audio(path: str | os.PathLike[str]) -> AudioInfo:
     """The first audio stream of `path`; its duration from the container (edit list applied)."""
-    import av
-
-    target = os.fspath(path)
-    try:
-        container = av.open(target, mode="r")
-    except (OSError, av.FFmpegError) as exc:
-        raise LivedreamError(f"cannot read {target}: {exc}") from exc
+    target, container = _open_to_read(path, "audio")
     with container:
         if not container.streams.audio:
             raise LivedreamError(f"{target} holds no audio stream")
