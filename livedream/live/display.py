@@ -25,7 +25,7 @@ from livedream.command_queue import CommandQueue
 from livedream.commands import Quit
 from livedream.errors import LivedreamError
 from livedream.live.clock import RateMeter
-from livedream.live.display_base import LoopStats, dispatch_key, frame_to_rgb8
+from livedream.live.display_base import LoopStats, dispatch_key
 from livedream.live.shaders import (
     Grading,
     ShaderSource,
@@ -35,6 +35,7 @@ from livedream.live.shaders import (
     motion_uv_matrix,
 )
 from livedream.outputs.compositor import MOTION_MODES
+from livedream.record.convert import to_uint8_hwc
 from livedream.state import State
 from livedream.tempo.show import overlay_line
 
@@ -174,7 +175,7 @@ class WindowDisplay:
     # --- any thread --------------------------------------------------------------------------
     def show(self, frame: Tensor, state: State, stats: LoopStats | None = None) -> None:
         """Hand over a new dream frame (the readback happens here, on the caller's thread)."""
-        self.show_pixels(frame_to_rgb8(frame), state, stats)
+        self.show_pixels(to_uint8_hwc(frame), state, stats)
 
     def show_pixels(self, pixels: np.ndarray, state: State | None, stats: Any = None) -> None:
         """Hand over an HxWx3 uint8 frame already on the host (the output stream's, which has

@@ -1,5 +1,5 @@
-"""What every display shares: the `Display` protocol the render loop talks to, the one readback of
-a device frame to 8-bit RGB, and the keyboard path (a key name such as "SPACE" ->
+"""What every display shares: the `Display` protocol the render loop talks to, the stats it shows,
+and the keyboard path (a key name such as "SPACE" ->
 `livedream.control.keys` -> the command queue), so that a key injected into the headless display
 takes exactly the route a key pressed in the window takes.
 """
@@ -10,8 +10,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-import numpy as np
-import torch
 from torch import Tensor
 
 from livedream.command_queue import CommandQueue
@@ -58,13 +56,3 @@ def dispatch_key(queue: CommandQueue, symbol: str, modifiers: int = 0) -> Comman
     if command is not None:
         queue.put(command, origin=f"key:{symbol}")
     return command
-
-
-def frame_to_rgb8(frame: Tensor) -> np.ndarray:
-    """The single readback: first image of a [B,3,H,W] [0,1] frame -> HxWx3 uint8 (C-contiguous).
-
-    Quantisation happens on the frame's device, so only W*H*3 bytes cross to the host.
-    """
-    img = frame[0] if frame.ndim == 4 else frame
-    img = (img.detach().float().clamp(0.0, 1.0) * 255.0 + 0.5).to(torch.uint8)
-    return np.ascontiguousarray(img.permute(1, 2, 0).cpu().numpy())

@@ -7,7 +7,8 @@ from torch import Tensor
 
 from livedream.command_queue import CommandQueue
 from livedream.commands import Command
-from livedream.live.display_base import LoopStats, dispatch_key, frame_to_rgb8
+from livedream.live.display_base import LoopStats, dispatch_key
+from livedream.record.convert import to_uint8_hwc
 from livedream.state import State
 
 
@@ -33,7 +34,7 @@ class HeadlessDisplay:
         self.last_state = state
         self.frames_shown += 1
         if self.keep > 0:
-            self.kept.append(frame_to_rgb8(frame))
+            self.kept.append(to_uint8_hwc(frame))
             del self.kept[: -self.keep]
 
     def set_fullscreen(self, on: bool) -> None:

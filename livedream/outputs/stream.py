@@ -29,7 +29,7 @@ from livedream.errors import LivedreamError
 from livedream.live.clock import Clock, SystemClock
 from livedream.look import ChainLink
 from livedream.outputs.compositor import Compositor
-from livedream.record.convert import _tensor_to_uint8_hwc_device as quantise_hwc
+from livedream.record.convert import quantise_hwc
 
 log = logging.getLogger(__name__)
 

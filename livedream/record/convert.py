@@ -11,8 +11,10 @@ import torch
 from livedream.errors import LivedreamError
 
 
-def _tensor_to_uint8_hwc_device(frame: torch.Tensor) -> torch.Tensor:
-    """Quantise a float RGB [1,3,H,W] or [3,H,W] frame to uint8 HWC, still on its own device."""
+def quantise_hwc(frame: torch.Tensor) -> torch.Tensor:
+    """The pipeline's one quantisation: a float RGB [1,3,H,W] or [3,H,W] frame in [0, 1] as uint8
+    HWC (NaN -> 0, clamped, rounded), still on its own device (displays, recorders, the output
+    stream all read frames back through it)."""
     if frame.dim() == 4:
         if frame.shape[0] != 1:
             raise LivedreamError(
@@ -41,7 +43,7 @@ def to_uint8_hwc(frame: Any) -> np.ndarray:
     (returned as is, not copied: sinks that keep frames copy them themselves).
     """
     if isinstance(frame, torch.Tensor):
-        return _tensor_to_uint8_hwc_device(frame).cpu().numpy()
+        return quantise_hwc(frame).cpu().numpy()
     if isinstance(frame, np.ndarray):
         if frame.dtype != np.uint8 or frame.ndim != 3 or frame.shape[2] != 3:
             raise LivedreamError(
@@ -75,7 +77,7 @@ class PinnedReadback:
 
     def acquire(self, frame: torch.Tensor) -> tuple[torch.Tensor, Any] | None:
         """Start the async readback of a CUDA `frame`; None when all pinned buffers are busy."""
-        device_u8 = _tensor_to_uint8_hwc_device(frame)
+        device_u8 = quantise_hwc(frame)
         shape = tuple(device_u8.shape)
         with self._lock:
             if shape != self._shape:  # new size: drop old-size buffers (in-flight ones age out)
