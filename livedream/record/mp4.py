@@ -64,7 +64,8 @@ class Mp4Writer(SinkBase):
 
     Odd sizes are padded to even (see `pad_to_even`); a later frame of another size raises
     LivedreamError (no silent rescale). `crf` is x264's quality (0 lossless .. 51, 18 ~ visually
-    lossless); `preset` trades CPU for file size. `max_fragment_seconds` bounds, in wall time, how
+    lossless); `preset` trades CPU for file size. `max_fragment_seconds` (0.5: the fragment in
+    progress plus what the recorder queue holds stays under a second) bounds, in wall time, how
     much a kill can lose (None: keyframes by frame count only).
 
     `realtime=True` (the live show) stamps each frame with the time it was shown (`write(frame,
@@ -79,7 +80,7 @@ class Mp4Writer(SinkBase):
         crf: int = 18,
         *,
         preset: str = "veryfast",
-        max_fragment_seconds: float | None = 1.0,
+        max_fragment_seconds: float | None = 0.5,
         realtime: bool = False,
         audio: Any = None,
     ) -> None:
