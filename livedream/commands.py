@@ -195,14 +195,6 @@ def flag_command(control_name: str, value: bool | None = None) -> SetFlag:
     return SetFlag(FLAGS[control_name], value)
 
 
-def control_name_of_flag(field: str) -> str:
-    """The control name (`pause`) of a State flag field (`paused`)."""
-    for name, flag in FLAGS.items():
-        if flag == field:
-            return name
-    raise KeyError(field)
-
-
 # --- coalescing ---------------------------------------------------------------------------------
 def coalesce_key(command: Command, origin: str = "") -> Hashable | None:
     """The target a value command sets, or None for a trigger.

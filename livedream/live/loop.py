@@ -212,11 +212,6 @@ class RenderLoop:
                 self._limiter.log("guide", f"guide image ignored: {exc}", logging.ERROR)
         self.dreamer.set_guide(image)
 
-    def effective_look(self) -> Look:
-        """The look the next frame will use (eased values included, before look filters)."""
-        return self.easing.look(self.clock.now(), self.state.look)
-
-    # --- model switch --------------------------------------------------------------------------
     def _poll_model_load(self) -> None:
         done = self._models.poll()
         if done is None:
