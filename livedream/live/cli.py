@@ -22,6 +22,7 @@ from livedream.errors import LivedreamError, ParamError
 from livedream.flow.options import add_flow_arguments, flow_settings_from_args
 from livedream.live.record_setup import check_record_targets, recorder_factory
 from livedream.outputs.setup import feed, output_stream
+from livedream.outputs.stream import OUTPUT_PRIORITIES
 from livedream.params import parse_size
 from livedream.tempo.setup import add_arguments as tempo_arguments
 
@@ -61,6 +62,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add("--output-fps", type=float, default=None,
         help="rate of the output stream (window, NDI, virtual camera, recording; default 60 "
         "with a window, 30 headless)")
+    add("--output-priority", default="auto", choices=OUTPUT_PRIORITIES,
+        help="CPU priority of the output threads: idle (only CPU time the dream leaves: the "
+        "dream keeps its rate, outputs drop frames), low (niceness +10), normal; auto "
+        "(default): idle when the dream runs on the CPU, normal on a GPU")
     add("--ndi-out", metavar="NAME", help="publish the output as the NDI source NAME "
         "(receivers list it as 'HOST (NAME)'; needs pip install 'livedream[ndi]')")
     add("--ndi-format", default="RGBA", choices=("RGBA", "UYVY"),
@@ -238,7 +243,7 @@ def run(args: argparse.Namespace) -> int:
         observers = [governor.on_state]
         if args.midi_in or args.midi_out:
             observers.append(open_midi_control(args, queue, stack, tempo).on_state)
-        stream = output_stream(args, size, stack)
+        stream = output_stream(args, size, stack, device)
         outputs: list[Any] = []
         if args.headless:
             display: Any = HeadlessDisplay(queue)

@@ -25,7 +25,7 @@ from livedream.command_queue import CommandQueue
 from livedream.commands import Quit
 from livedream.errors import LivedreamError
 from livedream.live.clock import RateMeter
-from livedream.live.display_base import LoopStats, dispatch_key
+from livedream.live.display_base import LoopStats, dispatch_key, overlay_text
 from livedream.live.shaders import (
     Grading,
     ShaderSource,
@@ -37,7 +37,6 @@ from livedream.live.shaders import (
 from livedream.outputs.compositor import MOTION_MODES
 from livedream.record.convert import to_uint8_hwc
 from livedream.state import State
-from livedream.tempo.show import overlay_line
 
 log = logging.getLogger(__name__)
 
@@ -167,8 +166,12 @@ class WindowDisplay:
         self._label = pyglet.text.Label("", x=10, y=10, anchor_y="bottom", multiline=True,
                                         width=max(200, width - 20), font_size=11,
                                         color=(255, 255, 255, 230))
+        self.redraws_skipped = 0
+        self._damaged = True  # the window needs a full redraw (new, resized, exposed)
+        self.window.draw = self._redraw  # pyglet's per-interval redraw goes through _redraw
         self.window.push_handlers(on_draw=self.draw, on_key_press=self._on_key_press,
-                                  on_close=self._on_close)
+                                  on_close=self._on_close, on_resize=self._on_damage,
+                                  on_expose=self._on_damage)
         if fullscreen:
             self.set_fullscreen(True)
 
@@ -208,6 +211,24 @@ class WindowDisplay:
     def _on_key_press(self, symbol: int, modifiers: int) -> bool:
         dispatch_key(self.queue, pyglet.window.key.symbol_string(symbol), modifiers)
         return True  # handled: Esc must not close the window behind the loop's back
+
+    def _on_damage(self, *_args: Any) -> None:
+        self._damaged = True
+
+    def _redraw(self, dt: float) -> None:
+        """pyglet's redraw at refresh_hz. Showing the output stream's frames (motion "none"),
+        a redraw without a new frame, overlay or damage would draw the same picture again: it is
+        skipped, buffers not swapped, the picture on screen stays (under a software GL the
+        redraw costs CPU the dream needs)."""
+        with self._lock:
+            new_frame = self._pending is not None
+        still = self.motion == "none" and not (new_frame or self._damaged) and \
+            self._want_fullscreen is None and not (self._state is not None and self._state.overlay)
+        if still:
+            self.redraws_skipped += 1
+            return
+        self._damaged = False
+        pyglet.window.Window.draw(self.window, dt)
 
     def _on_close(self) -> bool:
         self.queue.put(Quit(), origin="window")
@@ -302,27 +323,8 @@ class WindowDisplay:
         self._draws.mark(time.monotonic())
 
     def overlay_text(self) -> str:
-        """Layer, chain, dream and display fps, recording state."""
-        state, stats = self._state, self._stats
-        if state is None:
-            return ""
-        look = state.look
-        chain = " > ".join(link.name for link in look.chain if link.enabled) or "(none)"
-        dream_fps = stats.dream_fps if stats is not None else 0.0
-        display = self.display_fps() or 0.0
-        rec = "REC" if state.recording else "not recording"
-        dropped = stats.dropped if stats is not None else 0
-        lines = [f"{look.model} {', '.join(look.layers)}   chain: {chain}",
-                 f"dream {dream_fps:.1f} fps   display {display:.0f} fps   {rec}"
-                 + (f" ({dropped} dropped)" if dropped else "")
-                 + ("   PAUSED" if state.paused else "")]
-        governor = (getattr(stats, "extra", None) or {}).get("governor")
-        if governor:  # the frame budget's choice: "gov 12 fps: 1 it @0.75"
-            lines[-1] += f"   {governor}"
-        lines.append(overlay_line(state))
-        if state.midi_learn:
-            lines.append(f"MIDI learn: move a knob to control {state.midi_learn}")
-        return "\n".join(lines)
+        """Layer, chain, dream and display fps, recording state (see `overlay_text`)."""
+        return overlay_text(self._state, self._stats, self.display_fps() or 0.0)
 
     def screenshot(self) -> np.ndarray:
         """The back buffer as HxWx3 uint8, top row first (call after `draw`, before flip)."""

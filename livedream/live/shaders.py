@@ -171,12 +171,29 @@ def motion_power(per_frame: np.ndarray, fraction: float) -> np.ndarray:
         return np.eye(3)
     if fraction == 1.0:
         return per_frame.copy()
-    from scipy.linalg import expm
-
     log_m = _matrix_log(tuple(per_frame.ravel().tolist()))
     if log_m is None:
         return np.eye(3)
-    return expm(fraction * log_m)
+    return expm3(fraction * log_m)
+
+
+def expm3(a: np.ndarray) -> np.ndarray:
+    """exp of a small matrix by scaling and squaring a Taylor series (error ~1e-16 relative).
+
+    Called for every output frame and window redraw: plain numpy on 3x3 arrays, no LAPACK call
+    (scipy's `expm` woke its BLAS thread pool each time, and the pool spins).
+    """
+    norm = float(np.abs(a).sum(axis=0).max())
+    squarings = max(0, math.ceil(math.log2(norm / 0.25))) if norm > 0.25 else 0
+    scaled = a / (2.0 ** squarings)
+    result = np.eye(a.shape[0])
+    term = np.eye(a.shape[0])
+    for k in range(1, 18):  # ||scaled|| <= 1/4: the 18th term is below 1e-29
+        term = term @ scaled / k
+        result = result + term
+    for _ in range(squarings):
+        result = result @ result
+    return result
 
 
 @functools.lru_cache(maxsize=16)

@@ -29,33 +29,26 @@ MOTION_MODES = ("motion", "crossfade", "none")
 _NO_GRADING = Grading()
 
 
-def _uv_grid(height: int, width: int, device: torch.device) -> tuple[Tensor, Tensor]:
-    """Pixel-centre uv coordinates (u across, v down), each [H, W] float32."""
-    ys = (torch.arange(height, device=device, dtype=torch.float32) + 0.5) / height
-    xs = (torch.arange(width, device=device, dtype=torch.float32) + 0.5) / width
-    v, u = torch.meshgrid(ys, xs, indexing="ij")
-    return u, v
-
-
-Grid = tuple[Tensor, Tensor]
-
-
-def warp_uv(frame: Tensor, uv_matrix: np.ndarray, grid: Grid | None = None) -> Tensor:
+def warp_uv(frame: Tensor, uv_matrix: np.ndarray) -> Tensor:
     """The shader's motion sampling on the frame's device: output uv samples `uv_matrix @ uv`
-    bilinearly, black outside [0, 1]^2 (what `shaders.motion_reference` computes in float64)."""
-    _, _, h, w = frame.shape
+    bilinearly, black outside [0, 1]^2 (what `shaders.motion_reference` computes in float64).
+
+    One `affine_grid` (uv in [0, 1] rewritten for grid_sample's [-1, 1]: x' = 2u - 1), one
+    `grid_sample`, one mask: a handful of ops per output frame, each over the frame once.
+    """
     if np.allclose(uv_matrix, np.eye(3)):
         return frame
-    u, v = grid if grid is not None else _uv_grid(h, w, frame.device)
-    m = [[float(x) for x in row] for row in uv_matrix[:2]]
-    su = m[0][0] * u + m[0][1] * v + m[0][2]
-    sv = m[1][0] * u + m[1][1] * v + m[1][2]
+    m = uv_matrix
+    theta = [[float(m[r][0]), float(m[r][1]), float(m[r][0] + m[r][1] + 2 * m[r][2] - 1)]
+             for r in (0, 1)]
     work = frame if frame.dtype in (torch.float32, torch.float64) else frame.float()
-    sample = torch.stack((su * 2 - 1, sv * 2 - 1), -1).unsqueeze(0).to(work.dtype)
-    out = torch.nn.functional.grid_sample(work, sample.expand(frame.shape[0], -1, -1, -1),
-                                          mode="bilinear", padding_mode="border",
+    batch = frame.shape[0]
+    sample = torch.nn.functional.affine_grid(
+        torch.tensor([theta], dtype=work.dtype, device=frame.device).expand(batch, 2, 3),
+        list(frame.shape), align_corners=False)
+    out = torch.nn.functional.grid_sample(work, sample, mode="bilinear", padding_mode="border",
                                           align_corners=False)
-    inside = ((su >= 0) & (su <= 1) & (sv >= 0) & (sv <= 1)).to(work.dtype)
+    inside = (sample.abs().amax(-1) <= 1.0).unsqueeze(1)
     return (out * inside).to(frame.dtype)
 
 
@@ -65,10 +58,9 @@ def composite(
     uv_matrix: np.ndarray,
     crossfade: float,
     grading: Grading = _NO_GRADING,
-    grid: tuple[Tensor, Tensor] | None = None,
 ) -> Tensor:
     """One output frame: mix(previous, warped current, crossfade), then the grading (in [0, 1])."""
-    colour = warp_uv(current, uv_matrix, grid)
+    colour = warp_uv(current, uv_matrix)
     if previous is not None and crossfade < 1.0:
         colour = previous + (colour - previous) * float(crossfade)
     if grading == _NO_GRADING:
@@ -96,7 +88,6 @@ class Compositor:
         self._per_frame = np.eye(3)
         self._chain: tuple[ChainLink, ...] | None = None
         self._last_arrival: float | None = None
-        self._grid: tuple[Tensor, Tensor] | None = None
         self.pushed = 0
 
     def push(self, frame: Tensor, chain: Sequence[ChainLink], now: float) -> None:
@@ -150,9 +141,6 @@ class Compositor:
             return None
         _, _, h, w = current.shape
         f = self.fraction(now)
-        if self._grid is None or self._grid[0].shape != (h, w) or \
-                self._grid[0].device != current.device:
-            self._grid = _uv_grid(h, w, current.device)
         uv = motion_uv_matrix(per_frame, f, w, h) if self.motion == "motion" else np.eye(3)
         crossfade = f if (self.motion == "crossfade" and previous is not None) else 1.0
-        return composite(current, previous, uv, crossfade, self.grading, self._grid)
+        return composite(current, previous, uv, crossfade, self.grading)

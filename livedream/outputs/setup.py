@@ -11,18 +11,21 @@ from typing import Any
 from livedream.errors import ParamError
 from livedream.outputs.compositor import Compositor
 from livedream.outputs.show import StreamFeed, WindowSink
-from livedream.outputs.stream import OutputStream
+from livedream.outputs.stream import OutputStream, resolve_priority
 
 log = logging.getLogger(__name__)
 
 
-def output_stream(args: argparse.Namespace, size: tuple[int, int], stack: ExitStack) -> Any:
+def output_stream(args: argparse.Namespace, size: tuple[int, int], stack: ExitStack,
+                  device: Any = "cpu") -> Any:
     """The output stream when anything consumes it (window, NDI, virtual camera, recording of
-    the output), with its NDI / virtual camera sinks; closed last (after the recording)."""
+    the output), with its NDI / virtual camera sinks; closed last (after the recording). Its
+    threads' priority follows --output-priority (auto: by the dream's `device`)."""
     recording = bool(args.record or args.record_frames) and args.record_source == "output"
     if args.headless and not (args.ndi_out or args.virtual_cam or recording):
         return None
-    stream = OutputStream(Compositor(args.display_motion), args.output_fps)
+    priority = resolve_priority(getattr(args, "output_priority", "auto"), device)
+    stream = OutputStream(Compositor(args.display_motion), args.output_fps, priority=priority)
     stack.callback(stream.close)  # registered first: runs after the loop finalised recording
     if args.ndi_out:
         from livedream.outputs.ndi import NdiSender

@@ -36,19 +36,36 @@ log = logging.getLogger(__name__)
 _STOP = object()
 
 
-#: niceness of the output threads (and of the encoder threads they start): the dream keeps its
-#: rate when the CPU is short, and the outputs drop (and count) frames instead
+#: How the output threads (and the encoder threads they start, which inherit it) share the CPU:
+#: "idle" runs them only on CPU time the rest of the machine leaves (Linux SCHED_IDLE), "low" at
+#: niceness +OUTPUT_NICENESS, "normal" as any thread; "auto" picks per dream device.
+OUTPUT_PRIORITIES = ("auto", "idle", "low", "normal")
 OUTPUT_NICENESS = 10
 
 
-def yield_to_the_dream() -> None:
-    """Lower this thread's CPU priority by OUTPUT_NICENESS (Linux: per thread; elsewhere a
-    no-op); threads it starts (x264's) inherit it."""
+def resolve_priority(priority: str, device: torch.device | str) -> str:
+    """`auto`: "idle" when the dream runs on the CPU (the dream and the outputs share the cores,
+    and the dream comes first: bench row 11 measured 0.82 of the bare dream rate with niced
+    outputs, 0.97 with idle ones), "normal" on a GPU (the CPU is then the outputs' to use)."""
+    if priority not in OUTPUT_PRIORITIES:
+        raise LivedreamError(f"--output-priority {priority!r}; valid: "
+                             f"{', '.join(OUTPUT_PRIORITIES)}")
+    if priority != "auto":
+        return priority
+    return "idle" if torch.device(device).type == "cpu" else "normal"
+
+
+def yield_to_the_dream(priority: str = "low") -> None:
+    """Give this thread the output `priority` (Linux: per thread; elsewhere, or where it is not
+    permitted, the thread keeps its priority). Threads it starts (x264's, NDI's) inherit it."""
+    me = threading.get_native_id()
     try:
-        me = threading.get_native_id()
-        os.setpriority(os.PRIO_PROCESS, me, min(19, os.getpriority(os.PRIO_PROCESS, me)
-                                                + OUTPUT_NICENESS))
-    except (AttributeError, OSError):  # no setpriority (Windows) or not permitted: keep it
+        if priority == "idle":
+            os.sched_setscheduler(me, os.SCHED_IDLE, os.sched_param(0))
+        elif priority == "low":
+            os.setpriority(os.PRIO_PROCESS, me, min(19, os.getpriority(os.PRIO_PROCESS, me)
+                                                    + OUTPUT_NICENESS))
+    except (AttributeError, OSError):  # no per-thread scheduling here: keep it
         pass
 
 
@@ -89,7 +106,8 @@ def read_back(frame: Tensor) -> np.ndarray:
 class Subscription:
     """One sink behind a bounded queue and its own thread; drops (and counts) when it lags."""
 
-    def __init__(self, sink: OutputSink, name: str, max_queue: int = 2) -> None:
+    def __init__(self, sink: OutputSink, name: str, max_queue: int = 2,
+                 priority: str = "low") -> None:
         if max_queue < 1:
             raise LivedreamError(f"max_queue must be >= 1, got {max_queue}")
         self.sink = sink
@@ -97,6 +115,7 @@ class Subscription:
         self.delivered = 0
         self.dropped = 0
         self.error: BaseException | None = None
+        self.priority = priority
         self._queue: queue.Queue[object] = queue.Queue(maxsize=max_queue)
         self._thread = threading.Thread(target=self._run, name=f"output-{name}", daemon=True)
         self._thread.start()
@@ -118,7 +137,7 @@ class Subscription:
         return True
 
     def _run(self) -> None:
-        yield_to_the_dream()
+        yield_to_the_dream(self.priority)
         while True:
             item = self._queue.get()
             if item is _STOP:
@@ -149,9 +168,14 @@ class Subscription:
 class OutputStream:
     """Composes output frames at `fps` and fans each one, read back once, out to the sinks."""
 
-    def __init__(self, compositor: Compositor, fps: float, clock: Clock | None = None) -> None:
+    def __init__(self, compositor: Compositor, fps: float, clock: Clock | None = None,
+                 priority: str = "low") -> None:
         if not 0 < fps <= 1000:
             raise LivedreamError(f"--output-fps must be in (0, 1000], got {fps}")
+        if priority not in OUTPUT_PRIORITIES[1:]:
+            raise LivedreamError(f"output priority {priority!r}; valid: "
+                                 f"{', '.join(OUTPUT_PRIORITIES[1:])} (resolve auto first)")
+        self.priority = priority
         self.compositor = compositor
         self.fps = float(fps)
         self.clock: Clock = clock or SystemClock()
@@ -168,7 +192,7 @@ class OutputStream:
 
     # --- wiring --------------------------------------------------------------------------------
     def subscribe(self, sink: OutputSink, name: str, max_queue: int = 2) -> Subscription:
-        sub = Subscription(sink, name, max_queue)
+        sub = Subscription(sink, name, max_queue, self.priority)
         with self._lock:
             self.subscriptions.append(sub)
         return sub
@@ -236,7 +260,7 @@ class OutputStream:
         # CPU the compositor then takes at most one core and never contends with the dream's
         # thread pool, which under load cost it several times over.
         torch.set_num_threads(1)
-        yield_to_the_dream()
+        yield_to_the_dream(self.priority)
         self.run()
 
     def start(self) -> None:

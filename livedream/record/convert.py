@@ -31,8 +31,11 @@ def quantise_hwc(frame: torch.Tensor) -> torch.Tensor:
             f"recorder tensor frame has dtype {frame.dtype}; valid: a float dtype, RGB in [0, 1]"
         )
     # nan_to_num first: clamp keeps NaN, and a NaN cast to uint8 is undefined.
-    scaled = torch.nan_to_num(frame.detach().float(), nan=0.0).clamp(0.0, 1.0).mul(255.0).round()
-    return scaled.to(torch.uint8).permute(1, 2, 0).contiguous()
+    # One new float buffer, worked in place, then one copy that casts and reorders to HWC.
+    scaled = torch.nan_to_num(frame.detach().float(), nan=0.0)
+    scaled.clamp_(0.0, 1.0).mul_(255.0).round_()
+    out = torch.empty((frame.shape[1], frame.shape[2], 3), dtype=torch.uint8, device=frame.device)
+    return out.copy_(scaled.permute(1, 2, 0))
 
 
 def to_uint8_hwc(frame: Any) -> np.ndarray:

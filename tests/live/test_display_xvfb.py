@@ -153,3 +153,27 @@ def test_a_knob_turned_mid_frame_moves_the_picture_at_the_next_redraw(window):
     assert (after - expected)[inner].abs().mean() < 2 / 255
     assert (after - before)[inner].abs().mean() > 5 / 255
     assert display.uploads == 1
+
+
+def test_a_stream_viewer_redraws_only_when_a_new_frame_arrives(xvfb_display):
+    """Showing the output stream (motion "none", no overlay), a redraw without a new frame would
+    draw the same picture: it is skipped (no GL work, no swap); with motion it never is."""
+    from livedream.live.display import WindowDisplay
+
+    display = WindowDisplay(CommandQueue(), (W, H), vsync=False, motion="none")
+    state = State(look=Look(model="tiny", layers=("conv2",)), overlay=False)
+    frames = [np.full((H, W, 3), 40 * i, dtype=np.uint8) for i in range(5)]
+
+    def worker(stop: threading.Event) -> None:
+        for pixels in frames:  # 5 frames/s against 60 redraws/s
+            display.show_pixels(pixels, state)
+            time.sleep(0.2)
+
+    display.run(worker, threading.Event())
+    assert display.uploads == 5
+    assert display.frames_drawn <= 5 + 2  # each new frame, plus the first (damaged) redraws
+    assert display.redraws_skipped >= 20
+
+    moving = WindowDisplay(CommandQueue(), (W, H), vsync=False, motion="motion")
+    moving.run(lambda stop: time.sleep(0.3), threading.Event())
+    assert moving.redraws_skipped == 0 and moving.frames_drawn >= 5

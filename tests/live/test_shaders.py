@@ -170,3 +170,15 @@ def test_motion_power_takes_the_matrix_log_once_per_chain(monkeypatch) -> None:
         shaders.motion_power(per_frame, fraction)
     np.testing.assert_allclose(first @ first, per_frame, atol=1e-9)  # a true square root
     assert len(calls) == 1
+
+
+@pytest.mark.parametrize("scale", [0.0, 1e-3, 0.3, 2.0, 40.0])
+def test_expm3_matches_scipy(scale: float) -> None:
+    """The per-frame matrix exponential against scipy's (the oracle), small to large norms."""
+    import scipy.linalg
+
+    from livedream.live.shaders import expm3
+
+    rng = np.random.default_rng(7)
+    a = rng.normal(size=(3, 3)) * scale
+    np.testing.assert_allclose(expm3(a), scipy.linalg.expm(a), rtol=1e-12, atol=1e-12)

@@ -14,7 +14,13 @@ from livedream.errors import LivedreamError
 from livedream.live.clock import FakeClock
 from livedream.look import ChainLink
 from livedream.outputs.compositor import Compositor
-from livedream.outputs.stream import OUTPUT_NICENESS, OutputStream, RecorderSink, read_back
+from livedream.outputs.stream import (
+    OUTPUT_NICENESS,
+    OutputStream,
+    RecorderSink,
+    read_back,
+    resolve_priority,
+)
 
 CHAIN = (ChainLink("zoom", {"scale": 0.2}),)
 
@@ -159,14 +165,17 @@ def test_read_back_quantises_like_the_recorder_and_bad_fps_is_clear():
 
 
 class PrioritySink(ListSink):
-    """Notes the CPU priority (niceness) of the thread that delivers to it."""
+    """Notes the CPU priority (niceness, scheduling policy) of the thread delivering to it."""
 
     def __init__(self) -> None:
         super().__init__()
         self.niceness: list[int] = []
+        self.policies: list[int] = []
 
     def send(self, frame) -> None:
-        self.niceness.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
+        me = threading.get_native_id()
+        self.niceness.append(os.getpriority(os.PRIO_PROCESS, me))
+        self.policies.append(os.sched_getscheduler(me))
         super().send(frame)
 
 
@@ -183,3 +192,42 @@ def test_output_threads_yield_the_cpu_to_the_dream():
     stream.close()
     assert sink.niceness and set(sink.niceness) == {min(19, mine + OUTPUT_NICENESS)}
     assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == mine  # caller unchanged
+
+
+@pytest.mark.skipif(not hasattr(os, "SCHED_IDLE"), reason="no SCHED_IDLE here")
+def test_idle_priority_runs_the_output_threads_on_cpu_time_the_dream_leaves():
+    comp = Compositor()
+    comp.push(torch.rand(1, 3, 8, 8), (), now=time.monotonic())
+    stream = OutputStream(comp, 50.0, priority="idle")
+    sink = PrioritySink()
+    stream.subscribe(sink, "s", max_queue=100)
+    stream.start()
+    _wait_for(lambda: sink.policies)
+    stream.close()
+    assert sink.policies and set(sink.policies) == {os.SCHED_IDLE}
+    assert os.sched_getscheduler(threading.get_native_id()) != os.SCHED_IDLE  # caller unchanged
+
+
+@pytest.mark.skipif(not hasattr(os, "setpriority"), reason="no per-thread priorities here")
+def test_normal_priority_leaves_the_output_threads_alone():
+    comp = Compositor()
+    comp.push(torch.rand(1, 3, 8, 8), (), now=time.monotonic())
+    stream = OutputStream(comp, 50.0, priority="normal")
+    sink = PrioritySink()
+    stream.subscribe(sink, "s", max_queue=100)
+    mine = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    stream.start()
+    _wait_for(lambda: sink.niceness)
+    stream.close()
+    assert sink.niceness and set(sink.niceness) == {mine}
+
+
+def test_auto_priority_follows_the_dream_device():
+    assert resolve_priority("auto", "cpu") == "idle"
+    assert resolve_priority("auto", torch.device("cuda", 0)) == "normal"
+    assert resolve_priority("auto", "mps") == "normal"
+    assert resolve_priority("low", "cuda") == "low"
+    with pytest.raises(LivedreamError, match="output-priority 'fast'"):
+        resolve_priority("fast", "cpu")
+    with pytest.raises(LivedreamError, match="resolve auto first"):
+        OutputStream(Compositor(), 30.0, priority="auto")
