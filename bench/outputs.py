@@ -25,6 +25,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 
 from bench.common import (
@@ -177,6 +178,112 @@ def child(size_text: str, preset: str, device_name: str, frames_text: str,
             "spread": max(t_bare.spread, t_out.spread)}
 
 
+def composite_child(size_text: str, frames_text: str) -> dict[str, Any]:
+    """Runs under Xvfb: per output frame with a window, (a) the torch compositor + the one
+    readback + the window presenting those pixels, against (b) the display shader composing
+    (motion in GLSL) + an asynchronous PBO readback of what it drew (mapped one frame later).
+    Each in process CPU ms (every thread, the software GL's included) and wall ms."""
+    import ctypes
+
+    from pyglet import gl
+
+    from livedream.command_queue import CommandQueue
+    from livedream.live.display import WindowDisplay
+    from livedream.outputs.compositor import Compositor
+    from livedream.outputs.stream import read_back
+    from livedream.state import State
+
+    size, frames = parse_size(size_text), int(frames_text)
+    w, h = size
+    look = load_look("zoom")
+    state = State(look=look, overlay=False)
+    dream = [smooth_frame(size, torch.device("cpu"), seed) for seed in (0, 1)]
+
+    def timed(step: Any) -> tuple[float, float]:
+        for i in range(5):
+            step(i)
+        gl.glFinish()
+        cpu, wall = time.process_time(), time.perf_counter()
+        for i in range(frames):
+            step(i)
+        gl.glFinish()
+        return ((time.process_time() - cpu) * 1000 / frames,
+                (time.perf_counter() - wall) * 1000 / frames)
+
+    compositor = Compositor("motion")
+    compositor.push(dream[0], look.chain, 0.0)
+    compositor.push(dream[1], look.chain, 1.0)
+    viewer = WindowDisplay(CommandQueue(), size, vsync=False, motion="none")
+
+    def torch_path(i: int) -> None:
+        viewer.show_pixels(read_back(compositor.render(1.0 + (i % 60) / 60)), state)
+        viewer.window.switch_to()
+        viewer.draw()
+        viewer.window.flip()
+
+    out = {"torch": timed(torch_path)}
+    viewer.close()
+
+    shader = WindowDisplay(CommandQueue(), size, vsync=False, motion="motion")
+    shader.show(dream[1], state)
+    nbytes = w * h * 3
+    pbos = (gl.GLuint * 2)()
+    gl.glGenBuffers(2, pbos)
+    for pbo in pbos:
+        gl.glBindBuffer(gl.GL_PIXEL_PACK_BUFFER, pbo)
+        gl.glBufferData(gl.GL_PIXEL_PACK_BUFFER, nbytes, None, gl.GL_STREAM_READ)
+    gl.glPixelStorei(gl.GL_PACK_ALIGNMENT, 1)
+    host = np.empty((h, w, 3), dtype=np.uint8)
+
+    def shader_path(i: int) -> None:
+        shader.window.switch_to()
+        shader.draw(fraction=(i % 60) / 60)
+        gl.glBindBuffer(gl.GL_PIXEL_PACK_BUFFER, pbos[i % 2])
+        gl.glReadPixels(0, 0, w, h, gl.GL_RGB, gl.GL_UNSIGNED_BYTE, 0)  # into the PBO: async
+        gl.glBindBuffer(gl.GL_PIXEL_PACK_BUFFER, pbos[(i + 1) % 2])  # last frame's, done by now
+        mapped = gl.glMapBufferRange(gl.GL_PIXEL_PACK_BUFFER, 0, nbytes, gl.GL_MAP_READ_BIT)
+        if mapped:
+            ctypes.memmove(host.ctypes.data, mapped, nbytes)
+            gl.glUnmapBuffer(gl.GL_PIXEL_PACK_BUFFER)
+        gl.glBindBuffer(gl.GL_PIXEL_PACK_BUFFER, 0)
+        shader.window.flip()
+
+    out["shader"] = timed(shader_path)
+    gl.glDeleteBuffers(2, pbos)
+    shader.close()
+    return out
+
+
+def measure_composite_paths(ctx: BenchContext, size: tuple[int, int]) -> Result:
+    """Which composite is cheaper with a window: torch (what the show uses) or shader + PBO."""
+    case = size_label(size)
+    env = dict(os.environ)
+    try:
+        from bench.display import start_xvfb
+
+        xvfb, env["DISPLAY"] = start_xvfb()
+    except (FileNotFoundError, RuntimeError, ImportError) as exc:
+        return Result(11, "composite: torch vs shader", case, {"error": True}, note=str(exc))
+    try:
+        proc = subprocess.run([sys.executable, "-m", "bench.outputs", "composite", case,
+                               str(60 if ctx.quick else 240)],
+                              capture_output=True, text=True, timeout=600, env=env)
+    finally:
+        xvfb.kill()
+    if proc.returncode != 0:
+        return Result(11, "composite: torch vs shader", case, {"error": True},
+                      note=proc.stderr.strip().splitlines()[-1][:200] if proc.stderr else "failed")
+    data = json.loads(proc.stdout.strip().splitlines()[-1])
+    (torch_cpu, torch_wall), (shader_cpu, shader_wall) = data["torch"], data["shader"]
+    return Result(11, "composite: torch vs shader", case, {
+        "torch_cpu_ms": torch_cpu, "shader_cpu_ms": shader_cpu,
+        "torch_wall_ms": torch_wall, "shader_wall_ms": shader_wall,
+        "shader_vs_torch_cpu": shader_cpu / torch_cpu,
+    }, note="per output frame with a window: torch compositor + 1 readback + window present, "
+            "vs display shader (motion in GLSL) + async PBO readback; under Xvfb the GL is "
+            "Mesa llvmpipe on the same CPUs")
+
+
 def measure_efficiency(ctx: BenchContext, size: tuple[int, int], priority: str) -> Result:
     case = f"{size_label(size)} {ctx.preset} {priority}"
     cmd = [sys.executable, "-m", "bench.outputs", "child", size_label(size), ctx.preset,
@@ -229,6 +336,7 @@ def measure_efficiency(ctx: BenchContext, size: tuple[int, int], priority: str) 
 def run(ctx: BenchContext) -> list[Result]:
     sizes = list(ctx.sizes) if ctx.quick else sorted(set(COST_SIZES) | set(ctx.sizes))
     results = [measure_cost(ctx, size) for size in sizes]
+    results += [measure_composite_paths(ctx, size) for size in sizes]
     results += [measure_efficiency(ctx, size, priority)
                 for size in ctx.loop_sizes for priority in PRIORITIES]
     return results
@@ -239,3 +347,5 @@ if __name__ == "__main__" and sys.argv[1:2] == ["child"]:
     if os.environ.get("LIVEDREAM_BENCH_NO_NDI"):
         sys.modules["cyndilib"] = None  # type: ignore[assignment]
     print(json.dumps(child(*sys.argv[2:8])))
+elif __name__ == "__main__" and sys.argv[1:2] == ["composite"]:
+    print(json.dumps(composite_child(*sys.argv[2:4])))

@@ -25,7 +25,8 @@ from livedream.command_queue import CommandQueue
 from livedream.commands import Quit
 from livedream.errors import LivedreamError
 from livedream.live.clock import RateMeter
-from livedream.live.display_base import LoopStats, dispatch_key, overlay_text
+from livedream.live.display_base import LoopStats, dispatch_key
+from livedream.live.overlay import overlay_text
 from livedream.live.shaders import (
     Grading,
     ShaderSource,

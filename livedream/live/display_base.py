@@ -16,7 +16,6 @@ from livedream.command_queue import CommandQueue
 from livedream.commands import Command
 from livedream.control.keys import key_command
 from livedream.state import State
-from livedream.tempo.show import overlay_line
 
 
 @dataclass(frozen=True)
@@ -57,26 +56,3 @@ def dispatch_key(queue: CommandQueue, symbol: str, modifiers: int = 0) -> Comman
     if command is not None:
         queue.put(command, origin=f"key:{symbol}")
     return command
-
-
-def overlay_text(state: State | None, stats: Any, display_fps: float) -> str:
-    """The window overlay: layer, chain, dream and display fps, recording state, tempo, MIDI
-    learn (a function of the state and stats, so it is testable without a window)."""
-    if state is None:
-        return ""
-    look = state.look
-    chain = " > ".join(link.name for link in look.chain if link.enabled) or "(none)"
-    dream_fps = stats.dream_fps if stats is not None else 0.0
-    rec = "REC" if state.recording else "not recording"
-    dropped = stats.dropped if stats is not None else 0
-    lines = [f"{look.model} {', '.join(look.layers)}   chain: {chain}",
-             f"dream {dream_fps:.1f} fps   display {display_fps:.0f} fps   {rec}"
-             + (f" ({dropped} dropped)" if dropped else "")
-             + ("   PAUSED" if state.paused else "")]
-    governor = (getattr(stats, "extra", None) or {}).get("governor")
-    if governor:  # the frame budget's choice: "gov 12 fps: 1 it @0.75"
-        lines[-1] += f"   {governor}"
-    lines.append(overlay_line(state))
-    if state.midi_learn:
-        lines.append(f"MIDI learn: move a knob to control {state.midi_learn}")
-    return "\n".join(lines)

@@ -1,11 +1,11 @@
-"""What every display shares: the overlay text (a function of the state and the loop's stats)."""
+"""The window's overlay text (a function of the state and the loop's stats)."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 from types import SimpleNamespace
 
-from livedream.live.display_base import overlay_text
+from livedream.live.overlay import overlay_text
 from livedream.look import ChainLink, Look
 from livedream.state import State
 
