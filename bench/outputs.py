@@ -1,15 +1,17 @@
 """Row 11: the output stream: cost per output frame (compositor + the one readback) at 320x180
-and 1280x720 (`--quick`: the --sizes only), readbacks per output frame, and the loop's
-efficiency while the stream feeds a window, NDI and an mp4 recording.
+and 1280x720 (`--quick`: the --sizes only), readbacks per output frame, which composite is
+cheaper with a window (torch, or the window's shader + PBO readback: the show uses the latter),
+and the loop's efficiency while the outputs feed a window, NDI and an mp4 recording.
 
 Efficiency = dream frames/s of the loop with the outputs running / without them, timed
-interleaved (in the bare phases the stream is stopped and the window does not redraw) so
-machine load hits both alike; once with the default output priority (auto: idle output threads
-on a CPU dream), the target's case, and once with niced ones (low), with the output frame rate
-each achieved: the trade-off on a machine the dream already fills. NDI may only
-send inside a private network namespace, so that part runs in a child process under `unshare -n`
-(loopback only, NDI_CONFIG_DIR set like the tests), with DISPLAY pointing at an Xvfb this row
-starts; pieces that are not available (no unshare, no Xvfb, no cyndilib) are left out and named.
+interleaved (in the bare phases the outputs are stopped and the window does not redraw) so
+machine load hits both alike: with the window composing (the show's path) and the sinks at the
+default priority (auto: idle on a CPU dream), the target's case; the same with niced sinks
+(low); and headless (NDI + mp4 from the torch compositor), each with the output frame rate it
+achieved. NDI may only send inside a private network namespace, so that part runs in a child
+process under `unshare -n` (loopback only, NDI_CONFIG_DIR set like the tests), with DISPLAY
+pointing at an Xvfb this row starts; pieces that are not available (no unshare, no Xvfb, no
+cyndilib) are left out and named.
 """
 
 from __future__ import annotations
@@ -95,7 +97,7 @@ def child(size_text: str, preset: str, device_name: str, frames_text: str,
     from livedream.live.loop import RenderLoop
     from livedream.models.registry import load_model
     from livedream.outputs.compositor import Compositor
-    from livedream.outputs.show import StreamFeed, WindowSink
+    from livedream.outputs.show import StreamFeed
     from livedream.outputs.stream import OutputStream, RecorderSink, resolve_priority
     from livedream.record import open_recorder
     from livedream.state import State
@@ -113,10 +115,9 @@ def child(size_text: str, preset: str, device_name: str, frames_text: str,
         try:
             from livedream.live.display import WindowDisplay
 
-            window = WindowDisplay(CommandQueue(), size, vsync=False, motion="none")
-            feed.window = window
-            stream.subscribe(WindowSink(window, feed), "window", max_queue=1)
-            parts.append("window")
+            window = WindowDisplay(CommandQueue(), size, vsync=False, motion="motion",
+                                   output=stream)  # as in a show: its shader composes
+            parts.append("window (composing)")
         except Exception as exc:  # noqa: BLE001 - reported in the row's note
             parts.append(f"no window ({exc})")
     try:
@@ -135,8 +136,8 @@ def child(size_text: str, preset: str, device_name: str, frames_text: str,
     start = smooth_frame(size, device)
     bare_loop = RenderLoop(state, CommandQueue(), HeadlessDisplay(), model=model, size=size,
                            device=device, start_image=start)
-    out_loop = RenderLoop(state, CommandQueue(), feed, model=model, size=size, device=device,
-                          start_image=start)
+    out_loop = RenderLoop(state, CommandQueue(), window or feed, model=model, size=size,
+                          device=device, start_image=start)
 
     produced = {"frames": 0, "seconds": 0.0}
 
@@ -151,7 +152,8 @@ def child(size_text: str, preset: str, device_name: str, frames_text: str,
 
     def with_outputs() -> None:
         first, start = stream.frames, time.perf_counter()
-        stream.start()
+        if window is None:  # headless: the torch compositor's thread; else the window's redraws
+            stream.start()
         for _ in range(frames):
             out_loop.tick()
         stream.stop()
@@ -180,15 +182,13 @@ def child(size_text: str, preset: str, device_name: str, frames_text: str,
 
 def composite_child(size_text: str, frames_text: str) -> dict[str, Any]:
     """Runs under Xvfb: per output frame with a window, (a) the torch compositor + the one
-    readback + the window presenting those pixels, against (b) the display shader composing
-    (motion in GLSL) + an asynchronous PBO readback of what it drew (mapped one frame later).
-    Each in process CPU ms (every thread, the software GL's included) and wall ms."""
-    import ctypes
-
-    from pyglet import gl
-
+    readback + the window presenting those pixels, against (b) the window's own path: the
+    display shader composing (motion in GLSL) at output size, the blit to the window and the
+    asynchronous PBO readback (mapped one redraw later). Each in process CPU ms (every thread,
+    the software GL's included) and wall ms."""
     from livedream.command_queue import CommandQueue
     from livedream.live.display import WindowDisplay
+    from livedream.live.display.gl import gl
     from livedream.outputs.compositor import Compositor
     from livedream.outputs.stream import read_back
     from livedream.state import State
@@ -224,32 +224,22 @@ def composite_child(size_text: str, frames_text: str) -> dict[str, Any]:
     out = {"torch": timed(torch_path)}
     viewer.close()
 
-    shader = WindowDisplay(CommandQueue(), size, vsync=False, motion="motion")
-    shader.show(dream[1], state)
-    nbytes = w * h * 3
-    pbos = (gl.GLuint * 2)()
-    gl.glGenBuffers(2, pbos)
-    for pbo in pbos:
-        gl.glBindBuffer(gl.GL_PIXEL_PACK_BUFFER, pbo)
-        gl.glBufferData(gl.GL_PIXEL_PACK_BUFFER, nbytes, None, gl.GL_STREAM_READ)
-    gl.glPixelStorei(gl.GL_PACK_ALIGNMENT, 1)
-    host = np.empty((h, w, 3), dtype=np.uint8)
+    class Wanted:  # an output that always wants the picture (the stream's side is timed above)
+        def wanted(self) -> bool:
+            return True
 
-    def shader_path(i: int) -> None:
+        def publish(self, pixels: np.ndarray, at: float, dream_frames: int | None = None) -> None:
+            pass
+
+    shader = WindowDisplay(CommandQueue(), size, vsync=False, motion="motion", output=Wanted())
+    shader.show(dream[1], state)
+
+    def shader_path(i: int) -> None:  # what a show's window does per redraw
         shader.window.switch_to()
         shader.draw(fraction=(i % 60) / 60)
-        gl.glBindBuffer(gl.GL_PIXEL_PACK_BUFFER, pbos[i % 2])
-        gl.glReadPixels(0, 0, w, h, gl.GL_RGB, gl.GL_UNSIGNED_BYTE, 0)  # into the PBO: async
-        gl.glBindBuffer(gl.GL_PIXEL_PACK_BUFFER, pbos[(i + 1) % 2])  # last frame's, done by now
-        mapped = gl.glMapBufferRange(gl.GL_PIXEL_PACK_BUFFER, 0, nbytes, gl.GL_MAP_READ_BIT)
-        if mapped:
-            ctypes.memmove(host.ctypes.data, mapped, nbytes)
-            gl.glUnmapBuffer(gl.GL_PIXEL_PACK_BUFFER)
-        gl.glBindBuffer(gl.GL_PIXEL_PACK_BUFFER, 0)
         shader.window.flip()
 
     out["shader"] = timed(shader_path)
-    gl.glDeleteBuffers(2, pbos)
     shader.close()
     return out
 
@@ -280,23 +270,25 @@ def measure_composite_paths(ctx: BenchContext, size: tuple[int, int]) -> Result:
         "torch_wall_ms": torch_wall, "shader_wall_ms": shader_wall,
         "shader_vs_torch_cpu": shader_cpu / torch_cpu,
     }, note="per output frame with a window: torch compositor + 1 readback + window present, "
-            "vs display shader (motion in GLSL) + async PBO readback; under Xvfb the GL is "
-            "Mesa llvmpipe on the same CPUs")
+            "vs the window's path (shader composes at output size, blit, async PBO readback; "
+            "what the show uses); under Xvfb the GL is Mesa llvmpipe on the same CPUs")
 
 
-def measure_efficiency(ctx: BenchContext, size: tuple[int, int], priority: str) -> Result:
-    case = f"{size_label(size)} {ctx.preset} {priority}"
+def measure_efficiency(ctx: BenchContext, size: tuple[int, int], priority: str,
+                       window: bool = True) -> Result:
+    case = f"{size_label(size)} {ctx.preset} {priority}" + ("" if window else " headless")
     cmd = [sys.executable, "-m", "bench.outputs", "child", size_label(size), ctx.preset,
            str(ctx.device), str(ctx.loop_frames), str(ctx.repeat), priority]
     env = dict(os.environ)
     notes = []
     xvfb = None
+    env.pop("DISPLAY", None)
     try:
         from bench.display import start_xvfb
 
-        xvfb, env["DISPLAY"] = start_xvfb()
+        if window:
+            xvfb, env["DISPLAY"] = start_xvfb()
     except (FileNotFoundError, RuntimeError, ImportError) as exc:
-        env.pop("DISPLAY", None)
         notes.append(f"no Xvfb: {exc}")
     with tempfile.TemporaryDirectory() as cfg:
         Path(cfg, "ndi-config.v1.json").write_text(
@@ -323,11 +315,13 @@ def measure_efficiency(ctx: BenchContext, size: tuple[int, int], priority: str) 
         "loop_fps": data["loop_fps"],
         "bare_fps": data["bare_fps"],
         "efficiency": efficiency,
-        **({"target": TARGET, "ok": efficiency >= TARGET} if priority == "auto" else {}),
+        **({"target": TARGET, "ok": efficiency >= TARGET}
+           if priority == "auto" and window else {}),
         "readbacks_per_frame": data["readbacks"] / max(1, data["output_frames"]),
         "output_fps": data["output_fps"],
         "spread": data["spread"],
-    }, note=f"outputs at 60 fps ({data['priority']} priority): " + ", ".join(data["parts"]) + "; "
+    }, note=f"outputs at 60 fps ({data['priority']} priority sinks): "
+            + ", ".join(data["parts"]) + "; "
             + ", ".join(f"{k} {v['delivered']} sent/{v['dropped']} dropped"
                         for k, v in data["sinks"].items()) + ("; " + "; ".join(notes)
                                                                if notes else ""))
@@ -339,6 +333,7 @@ def run(ctx: BenchContext) -> list[Result]:
     results += [measure_composite_paths(ctx, size) for size in sizes]
     results += [measure_efficiency(ctx, size, priority)
                 for size in ctx.loop_sizes for priority in PRIORITIES]
+    results += [measure_efficiency(ctx, size, "auto", window=False) for size in ctx.loop_sizes]
     return results
 
 

@@ -61,7 +61,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "continue the chain's motion)")
     add("--output-fps", type=float, default=None,
         help="rate of the output stream (window, NDI, virtual camera, recording; default 60 "
-        "with a window, 30 headless)")
+        "with a window, whose redraws it sets (vsync caps them), 30 headless)")
     add("--output-priority", default="auto", choices=OUTPUT_PRIORITIES,
         help="CPU priority of the output threads: idle (only CPU time the dream leaves: the "
         "dream keeps its rate, outputs drop frames), low (niceness +10), normal; auto "
@@ -248,13 +248,14 @@ def run(args: argparse.Namespace) -> int:
         if args.headless:
             display: Any = HeadlessDisplay(queue)
             if stream is not None:
-                outputs.append(feed(stream, None))
-        else:
+                outputs.append(feed(stream))
+        else:  # the window's shader composes; its picture, read back, is the output frame
             from livedream.live.display import WindowDisplay
 
             window = WindowDisplay(queue, size, fullscreen=state.fullscreen, screen=args.screen,
-                                   motion="none")  # the stream's frames already move
-            display = feed(stream, window)
+                                   motion=args.display_motion, refresh_hz=args.output_fps,
+                                   output=stream)
+            display = window
         recording_stream = stream if args.record_source == "output" else None
         loop = RenderLoop(state, queue, display, model=model, clock=SystemClock(),
                           recorder_factory=recorder_factory(args, recording_stream),
@@ -285,7 +286,7 @@ def run(args: argparse.Namespace) -> int:
         def worker(stop_event: threading.Event) -> None:
             loop.run(max_frames=args.frames, max_seconds=args.seconds, stop=stop_event)
 
-        if stream is not None:
+        if stream is not None and args.headless:  # with a window, the window is its clock
             stream.start()
         if args.headless:
             worker(stop)

@@ -1,5 +1,6 @@
 """`livedream run`'s output setup: the output stream (when anything consumes it) with its NDI and
-virtual-camera sinks, and the loop's feed into it (the window subscribed as one more sink)."""
+virtual-camera sinks. Headless, the loop feeds it through `StreamFeed` (torch compositor on its
+own thread); with a window, the window composes and publishes into it (see `run`)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typing import Any
 
 from livedream.errors import ParamError
 from livedream.outputs.compositor import Compositor
-from livedream.outputs.show import StreamFeed, WindowSink
+from livedream.outputs.show import StreamFeed
 from livedream.outputs.stream import OutputStream, resolve_priority
 
 log = logging.getLogger(__name__)
@@ -46,9 +47,6 @@ def output_stream(args: argparse.Namespace, size: tuple[int, int], stack: ExitSt
     return stream
 
 
-def feed(stream: Any, window: Any) -> Any:
-    """The loop's display: the output stream's feed (the window subscribed to it)."""
-    feed = StreamFeed(stream, window)
-    if window is not None:
-        stream.subscribe(WindowSink(window, feed), "window", max_queue=1)
-    return feed
+def feed(stream: Any) -> Any:
+    """The headless loop's extra output: dream frames into the stream's compositor."""
+    return StreamFeed(stream)

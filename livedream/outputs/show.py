@@ -1,10 +1,10 @@
-"""Wiring the output stream into `livedream run`: the loop's feed, the window and recorder sinks.
+"""Wiring the output stream into `livedream run`: the headless loop's feed and the recording.
 
-`StreamFeed` is what the render loop sees (a Display: `show` hands each dream frame to the
-stream, fullscreen and display fps go to the window when there is one). `WindowSink` shows the
-stream's frames in the pyglet window (already composed, graded and read back: the window draws
-them as they are). `StreamRecording` is the recorder the loop switches on and off: while it is
-open it records the output stream (what was shown), not the dream frames.
+`StreamFeed` is what a headless render loop sees (a Display: `show` hands each dream frame to
+the stream's torch compositor). With a window, the window itself composes (its shader) and
+publishes each picture to the stream (`livedream.live.display`). `StreamRecording` is the
+recorder the loop switches on and off: while it is open it records the output stream (what was
+shown), not the dream frames.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any
 
 from torch import Tensor
 
-from livedream.outputs.stream import OutputFrame, OutputStream, RecorderSink, Subscription
+from livedream.outputs.stream import OutputStream, RecorderSink, Subscription
 
 log = logging.getLogger(__name__)
 
@@ -29,11 +29,11 @@ def default_output_fps(headless: bool) -> float:
 
 
 class StreamFeed:
-    """The render loop's display: each dream frame goes to the output stream (no readback)."""
+    """The headless render loop's display: each dream frame goes to the output stream's
+    compositor (no readback here)."""
 
-    def __init__(self, stream: OutputStream, window: Any = None) -> None:
+    def __init__(self, stream: OutputStream) -> None:
         self.stream = stream
-        self.window = window
         self.state: Any = None
         self.stats: Any = None
         self.fullscreen = False
@@ -43,25 +43,10 @@ class StreamFeed:
         self.stream.push(frame, state.look.chain)
 
     def set_fullscreen(self, on: bool) -> None:
-        self.fullscreen = bool(on)
-        if self.window is not None:
-            self.window.set_fullscreen(on)
+        self.fullscreen = bool(on)  # no window: remembered for the state only
 
     def display_fps(self) -> float | None:
-        return self.window.display_fps() if self.window is not None else None
-
-
-class WindowSink:
-    """Output-stream sink: the window shows the stream's pixels (the overlay reads the feed)."""
-
-    def __init__(self, window: Any, feed: StreamFeed) -> None:
-        self.window, self.feed = window, feed
-
-    def send(self, frame: OutputFrame) -> None:
-        self.window.show_pixels(frame.pixels, self.feed.state, self.feed.stats)
-
-    def close(self) -> None:
-        pass  # the window is closed by its own run loop
+        return None
 
 
 class StreamRecording:

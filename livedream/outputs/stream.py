@@ -220,9 +220,29 @@ class OutputStream:
         image = self.compositor.render(now)
         if image is None:
             return None
-        pixels = read_back(image)
+        return self._fan_out(subs, read_back(image), now)
+
+    def wanted(self) -> bool:
+        """Whether anything is subscribed (no subscriber: no output frame to compose or read)."""
+        with self._lock:
+            return bool(self.subscriptions)
+
+    def publish(self, pixels: np.ndarray, at: float,
+                dream_frames: int | None = None) -> OutputFrame | None:
+        """Fan out an output frame composed and read back elsewhere: the window's shader
+        picture, read back through a PBO (`livedream.live.display`), instead of `produce`."""
+        with self._lock:
+            subs = list(self.subscriptions)
+        if not subs:
+            return None
+        pixels.setflags(write=False)
+        return self._fan_out(subs, pixels, at, dream_frames)
+
+    def _fan_out(self, subs: list[Subscription], pixels: np.ndarray, at: float,
+                 dream_frames: int | None = None) -> OutputFrame:
         self.readbacks += 1
-        frame = OutputFrame(pixels, self.frames, now, self.compositor.pushed)
+        pushed = self.compositor.pushed if dream_frames is None else dream_frames
+        frame = OutputFrame(pixels, self.frames, at, pushed)
         self.frames += 1
         for sub in subs:
             sub.offer(frame)

@@ -177,3 +177,54 @@ def test_a_stream_viewer_redraws_only_when_a_new_frame_arrives(xvfb_display):
     moving = WindowDisplay(CommandQueue(), (W, H), vsync=False, motion="motion")
     moving.run(lambda stop: time.sleep(0.3), threading.Event())
     assert moving.redraws_skipped == 0 and moving.frames_drawn >= 5
+
+
+class _Output:
+    """Stands in for the OutputStream the window publishes to."""
+
+    def __init__(self, wanted: bool = True) -> None:
+        self.is_wanted = wanted
+        self.frames: list[tuple[np.ndarray, float]] = []
+
+    def wanted(self) -> bool:
+        return self.is_wanted
+
+    def publish(self, pixels: np.ndarray, at: float, dream_frames: int | None = None) -> None:
+        self.frames.append((pixels, at))
+
+
+def test_the_output_picture_keeps_the_output_size_in_a_larger_window(xvfb_display):
+    """Fullscreen or resized, the window shows the picture scaled; the outputs still get it
+    at --size, read back once per redraw only while an output wants it."""
+    from livedream.live.display import WindowDisplay
+
+    output = _Output(wanted=False)
+    display = WindowDisplay(CommandQueue(), (W, H), vsync=False, motion="none", output=output)
+    try:
+        state = State(look=Look(chain=()), overlay=False)
+        display.window.set_size(2 * W, 2 * H)
+        time.sleep(0.2)  # the X server resizes the window asynchronously
+        display.window.dispatch_events()
+        frame = smooth_frame(2)
+        draw_and_grab(display, state, frame, fraction=0.0)
+        assert output.frames == [] and display.published == 0  # nobody wants it: no readback
+        output.is_wanted = True
+        for _ in range(3):
+            big = display_draw(display, fraction=0.0)  # (the X server resizes meanwhile)
+        assert display.published == 2  # the third is still in flight
+        pixels, at = output.frames[0]
+        assert pixels.shape == (H, W, 3) and not pixels.flags.writeable
+        assert at <= output.frames[1][1]
+        expected = np.round(grade_reference(torch.round(frame * 255) / 255, display.grading)[0]
+                            .permute(1, 2, 0).numpy() * 255)
+        assert np.abs(pixels.astype(float) - expected).mean() < 1.5
+        ww, wh = display.window.get_framebuffer_size()
+        assert big.shape == (wh, ww, 3) and (ww, wh) != (W, H)
+        # the window shows the same picture, scaled (bilinear) to fit
+        scaled = torch.nn.functional.interpolate(
+            torch.from_numpy(pixels.astype(np.float32)).permute(2, 0, 1)[None], size=(wh, ww),
+            mode="bilinear", align_corners=False)[0].permute(1, 2, 0).numpy()
+        assert np.abs(big.astype(float) - scaled)[4:-4, 4:-4].mean() < 3.0
+    finally:
+        display.close()
+    assert display.published == 3  # closing collects the last picture

@@ -1,11 +1,15 @@
-"""`livedream run` with the output stream: NDI out and in, end to end in a private netns."""
+"""`livedream run` with the output stream: NDI out and in, end to end in a private netns; a
+windowed show's recording under Xvfb."""
 
 from __future__ import annotations
 
+import os
+import subprocess
 from pathlib import Path
 
 import av
 import numpy as np
+import pytest
 
 from tests.outputs.ndi_peer import pattern
 from tests.outputs.netns import PYTHON, require_netns, run_in_netns
@@ -126,3 +130,27 @@ def test_virtual_cam_without_a_driver_logs_and_the_show_goes_on(monkeypatch, cap
     assert code == 0
     assert "--virtual-cam" in caplog.text and "v4l2loopback" in caplog.text
     assert probe_video(video).frames >= 1  # the rest of the show ran and recorded
+
+
+@pytest.mark.display
+def test_a_windowed_show_records_the_window_picture(xvfb_display, tmp_path):
+    """`livedream run` with a window: the window's shader composes each output frame and the
+    recording gets it (read back through a PBO), at the output rate, moving between dream
+    frames, and the run ends with a finalised mp4."""
+    preset = tmp_path / "tiny.toml"
+    preset.write_text(TINY_PRESET)
+    video = tmp_path / "show.mp4"
+    command = [arg for arg in SHOW if arg != "--headless"] + [
+        "--preset", str(preset), "--size", "64x48", "--seconds", "3", "--output-fps", "30",
+        "--record", str(video)]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=120, cwd=REPO,
+                            env={**os.environ, "DISPLAY": xvfb_display})
+    assert result.returncode == 0, result.stderr[-3000:]
+    line = next(t for t in result.stderr.splitlines()
+                if t.startswith("livedream run: output stream"))
+    frames = decode(video)
+    print(line, f"; {len(frames)} recorded")
+    assert frames.shape[1:] == (48, 64, 3)
+    assert len(frames) >= 30  # 3 s at 30 fps, the first second or so spent starting up
+    steps = np.abs(np.diff(frames.astype(np.float32), axis=0)).mean(axis=(1, 2, 3))
+    assert (steps > 0.3).mean() > 0.8, "consecutive window pictures must differ (motion)"

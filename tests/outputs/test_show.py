@@ -1,5 +1,6 @@
-"""The output stream wired to the render loop: window and recording get the same pixels, a slow
-dream recorded at the output rate moves continuously, recording toggles the stream recorder."""
+"""The output stream wired to the render loop: window and recording get the same pixels (the
+window's shader picture), a slow dream recorded at the output rate moves continuously (torch
+compositor, headless), recording toggles the stream recorder."""
 
 from __future__ import annotations
 
@@ -18,8 +19,8 @@ from livedream.live.headless import HeadlessDisplay
 from livedream.live.loop import RenderLoop
 from livedream.live.shaders import Grading, chain_motion, motion_reference, motion_uv_matrix
 from livedream.look import ChainLink, Look
-from livedream.outputs.compositor import Compositor
-from livedream.outputs.show import StreamFeed, StreamRecording, WindowSink
+from livedream.outputs.compositor import Compositor, composite
+from livedream.outputs.show import StreamFeed, StreamRecording
 from livedream.outputs.stream import OutputStream, RecorderSink
 from livedream.record import FrameDirWriter, Mp4Writer
 from livedream.state import State
@@ -44,36 +45,46 @@ def _loop(clock, display, **kw) -> RenderLoop:
 
 @pytest.mark.display
 def test_window_screenshot_is_the_recorded_frame(xvfb_display, tmp_path):
+    """With a window its shader's picture is the output frame: the window shows it and the
+    recording gets it read back (PBO), the same pixels; and it is the torch compositor's
+    picture (the headless path) within GL's 8-bit filtering."""
     from livedream.live.display import WindowDisplay
 
     clock = FakeClock(10.0)
     grading = Grading(brightness=0.05, contrast=1.2, saturation=0.7, gamma=1.3)
     stream = OutputStream(Compositor("motion", grading), 30.0, clock)
-    window = WindowDisplay(CommandQueue(), (W, H), vsync=False, motion="none")
+    window = WindowDisplay(CommandQueue(), (W, H), vsync=False, motion="motion", grading=grading,
+                           output=stream)
     try:
-        feed = StreamFeed(stream, window)
-        window_sub = stream.subscribe(WindowSink(window, feed), "window", max_queue=1)
         rec_sub = stream.subscribe(RecorderSink(FrameDirWriter(tmp_path)), "rec", max_queue=8)
-        loop = _loop(clock, feed)
+        loop = _loop(clock, window)
         for _ in range(2):  # two dream frames, one second apart
             loop.tick()
             clock.advance(1.0)
-        frame = stream.produce(clock.now() - 0.5)  # half-way: the zoom is continued
-        _wait(lambda: window_sub.delivered == 1 and rec_sub.delivered == 1)
         window.window.switch_to()
         window.window.dispatch_events()
-        window.draw()
+        window.draw(fraction=0.5)  # half-way: the zoom is continued; its readback starts
         shot = window.screenshot()
         window.window.flip()
+        assert window.published == 0  # collected one redraw later, when the copy is done
+        window.draw(fraction=0.5)
+        window.window.flip()
+        _wait(lambda: rec_sub.delivered == 1)
     finally:
         window.close()
         stream.close()
+    assert window.published == 2  # the second picture, collected when the window closed
     recorded = np.asarray(Image.open(sorted(tmp_path.glob("*.png"))[0]).convert("RGB"))
-    assert np.array_equal(recorded, frame.pixels)  # PNG is lossless: the stream's pixels
     error = np.abs(shot.astype(int) - recorded.astype(int))
     print(f"window vs recording: mean abs error {error.mean():.3f}/255, max {error.max()}/255")
     assert error.mean() < 0.5 and error.max() <= 2
-    # and it is the moving, graded picture, not the raw dream frame
+    shown = torch.round(loop.buffer.clamp(0, 1) * 255) / 255  # the 8-bit texture the GL sampled
+    torch_picture = composite(shown, None, motion_uv_matrix(chain_motion(ZOOM, W, H), 0.5, W, H),
+                              1.0, grading)
+    expected = (torch_picture[0].permute(1, 2, 0).numpy() * 255).round()
+    inner = (slice(2, H - 2), slice(2, W - 2))
+    assert np.abs(recorded - expected)[inner].mean() < 2.0
+    # ...and it is the moving, graded picture, not the raw dream frame
     raw = (loop.buffer[0].permute(1, 2, 0).numpy() * 255).round()
     assert np.abs(raw - recorded).mean() > 5
 

@@ -231,3 +231,21 @@ def test_auto_priority_follows_the_dream_device():
         resolve_priority("fast", "cpu")
     with pytest.raises(LivedreamError, match="resolve auto first"):
         OutputStream(Compositor(), 30.0, priority="auto")
+
+
+def test_publish_fans_out_a_picture_composed_elsewhere():
+    """The window's shader picture (read back by the window) goes to every sink as is."""
+    stream = OutputStream(Compositor(), 30.0)
+    assert not stream.wanted()
+    assert stream.publish(np.zeros((4, 6, 3), np.uint8), at=1.0) is None  # nobody subscribed
+    first, second = ListSink(), ListSink()
+    stream.subscribe(first, "a", max_queue=10)
+    stream.subscribe(second, "b", max_queue=10)
+    assert stream.wanted()
+    pixels = np.full((4, 6, 3), 7, np.uint8)
+    frame = stream.publish(pixels, at=2.5, dream_frames=3)
+    stream.close()
+    assert frame is not None and (frame.index, frame.at, frame.dream_frames) == (0, 2.5, 3)
+    assert first.frames[0].pixels is pixels and second.frames[0].pixels is pixels
+    assert not pixels.flags.writeable  # shared by every sink: nobody may write into it
+    assert (stream.frames, stream.readbacks) == (1, 1)

@@ -1,12 +1,16 @@
-"""The pyglet window: the only module that imports pyglet (and only when a window is made).
+"""The pyglet window (this package is the only one that imports pyglet, and only when a window
+is made).
 
-The dream runs in a worker thread; the window (main thread, vsync) redraws at the monitor rate.
-`show()` (worker thread) reads the frame back once as 8-bit RGB and leaves it as the *latest*
+The dream runs in a worker thread; the window (main thread) redraws at `refresh_hz`. `show()`
+(worker thread) reads the dream frame back once as 8-bit RGB and leaves it as the *latest*
 frame (a newer one replaces it; nothing queues up and lags). Each redraw uploads a pending frame
-with one `glTexSubImage2D`, then draws it through `shaders/display.*.glsl`. Between dream frames
-the shader keeps the motion going: the chain's geometric per-frame map raised to the fraction of
-the expected dream interval elapsed (`motion`), or a crossfade from the previous dream frame
-(`crossfade`). Keys go through `livedream.control.keys` to the command queue.
+with one `glTexSubImage2D` and composes the output picture through `shaders/display.*.glsl` into
+an off-screen target at output size: between dream frames the shader keeps the motion going
+(the chain's per-frame map raised to the fraction of the expected dream interval elapsed,
+`motion`) or crossfades (`crossfade`), then grades the colour. The window shows that picture
+scaled to fit; with an `output` stream, the same picture, read back through a PBO, is the
+output frame NDI, the virtual camera and the recording get (bench row 11: cheaper than the torch
+compositor once a window draws anyway). Keys go through `livedream.control.keys` to the queue.
 """
 
 from __future__ import annotations
@@ -25,13 +29,20 @@ from livedream.command_queue import CommandQueue
 from livedream.commands import Quit
 from livedream.errors import LivedreamError
 from livedream.live.clock import RateMeter
+from livedream.live.display.gl import (
+    DisplayUnavailableError,
+    OutputTarget,
+    Texture,
+    compile_program,
+    gl,
+    pyglet,
+    require_pyglet,
+)
 from livedream.live.display_base import LoopStats, dispatch_key
 from livedream.live.overlay import overlay_text
 from livedream.live.shaders import (
     Grading,
-    ShaderSource,
     chain_motion,
-    compile_error,
     load_shader,
     motion_uv_matrix,
 )
@@ -40,71 +51,6 @@ from livedream.record.convert import to_uint8_hwc
 from livedream.state import State
 
 log = logging.getLogger(__name__)
-
-
-try:  # pyglet needs an X display (or EGL) as soon as pyglet.gl is imported.
-    import pyglet
-    from pyglet import gl
-    from pyglet.graphics.shader import Shader, ShaderException, ShaderProgram
-except Exception as exc:  # noqa: BLE001 - reported when a window is requested
-    pyglet = None  # type: ignore[assignment]
-    _IMPORT_ERROR: Exception | None = exc
-else:
-    _IMPORT_ERROR = None
-
-
-class DisplayUnavailableError(LivedreamError):
-    """No window can be opened (no X display / GL): run with --headless."""
-
-
-def _require_pyglet() -> None:
-    if pyglet is None:
-        raise DisplayUnavailableError(
-            f"cannot open a window ({_IMPORT_ERROR}); use --headless (e.g. with --record FILE), "
-            "or run under an X server / xvfb-run")
-
-
-def compile_program(vertex: ShaderSource, fragment: ShaderSource) -> Any:
-    """Compile and link a GL program; errors name the shader file and line."""
-    _require_pyglet()
-    shaders = []
-    for source, kind in ((vertex, "vertex"), (fragment, "fragment")):
-        try:
-            shaders.append(Shader(source.text, kind))
-        except ShaderException as exc:
-            message = str(exc)
-            info_log = message.split("shader: \n", 1)[-1]
-            raise compile_error(source, info_log) from None
-    try:
-        return ShaderProgram(*shaders)
-    except ShaderException as exc:
-        raise compile_error(fragment, str(exc).split("\n", 1)[-1]) from None
-
-
-class _Texture:
-    """An RGB8 GL texture of fixed size, updated in place with glTexSubImage2D."""
-
-    def __init__(self, width: int, height: int) -> None:
-        self.width, self.height = width, height
-        tex_id = gl.GLuint()
-        gl.glGenTextures(1, ctypes.byref(tex_id))
-        self.id = tex_id.value
-        gl.glBindTexture(gl.GL_TEXTURE_2D, self.id)
-        for param in (gl.GL_TEXTURE_MIN_FILTER, gl.GL_TEXTURE_MAG_FILTER):
-            gl.glTexParameteri(gl.GL_TEXTURE_2D, param, gl.GL_LINEAR)
-        for param in (gl.GL_TEXTURE_WRAP_S, gl.GL_TEXTURE_WRAP_T):
-            gl.glTexParameteri(gl.GL_TEXTURE_2D, param, gl.GL_CLAMP_TO_EDGE)
-        gl.glTexImage2D(gl.GL_TEXTURE_2D, 0, gl.GL_RGB8, width, height, 0, gl.GL_RGB,
-                        gl.GL_UNSIGNED_BYTE, None)
-
-    def upload(self, pixels: np.ndarray) -> None:
-        gl.glBindTexture(gl.GL_TEXTURE_2D, self.id)
-        gl.glPixelStorei(gl.GL_UNPACK_ALIGNMENT, 1)
-        gl.glTexSubImage2D(gl.GL_TEXTURE_2D, 0, 0, 0, self.width, self.height, gl.GL_RGB,
-                           gl.GL_UNSIGNED_BYTE, pixels.ctypes.data_as(ctypes.c_void_p))
-
-    def delete(self) -> None:
-        gl.glDeleteTextures(1, ctypes.byref(gl.GLuint(self.id)))
 
 
 class WindowDisplay:
@@ -124,8 +70,9 @@ class WindowDisplay:
         refresh_hz: float = 60.0,
         shader: str = "display",
         current_state: Callable[[], State] | None = None,
+        output: Any = None,
     ) -> None:
-        _require_pyglet()
+        require_pyglet()
         if motion not in MOTION_MODES:
             raise LivedreamError(f"display motion {motion!r}; valid: {', '.join(MOTION_MODES)}")
         self.queue = queue
@@ -149,7 +96,10 @@ class WindowDisplay:
                                        load_shader(shader, "fragment"))
         self._quad = self.program.vertex_list(
             4, gl.GL_TRIANGLE_STRIP, position=("f", (-1, -1, 1, -1, -1, 1, 1, 1)))
-        self._textures = [_Texture(width, height), _Texture(width, height)]
+        self._textures = [Texture(width, height), Texture(width, height)]
+        self._target = OutputTarget(width, height)
+        self.output = output  # an OutputStream fed with the picture drawn, or None
+        self.published = 0
         self._current = 0  # index of the texture holding the latest dream frame
         self._lock = threading.Lock()
         self._pending: np.ndarray | None = None
@@ -285,43 +235,62 @@ class WindowDisplay:
         return 1.0, window_aspect / frame_aspect
 
     def draw(self, fraction: float | None = None) -> None:
-        """Redraw: upload a pending frame, set uniforms, draw the quad and the overlay."""
+        """Redraw: upload a pending frame, compose the output picture (motion, grading) at
+        output size, show it scaled to fit, the overlay on top; hand the output its picture."""
         self._apply_fullscreen()
         self._take_pending()
         self._follow_state()
-        ww, wh = self.window.get_framebuffer_size()
-        gl.glViewport(0, 0, ww, wh)
-        gl.glClearColor(0.0, 0.0, 0.0, 1.0)
-        gl.glClear(gl.GL_COLOR_BUFFER_BIT)
-        f = self.elapsed_fraction() if fraction is None else fraction
+        now = time.monotonic()
+        f = self.elapsed_fraction(now) if fraction is None else fraction
         width, height = self.frame_size
         if self.motion == "motion":
             uv = motion_uv_matrix(self._per_frame_motion, f, width, height)
         else:
             uv = np.eye(3)
         crossfade = f if (self.motion == "crossfade" and self.uploads > 1) else 1.0
-        self.program.use()
+        self._target.bind()
+        program = self.program
+        program.use()
         gl.glActiveTexture(gl.GL_TEXTURE0)
         gl.glBindTexture(gl.GL_TEXTURE_2D, self._textures[self._current].id)
         gl.glActiveTexture(gl.GL_TEXTURE1)
         gl.glBindTexture(gl.GL_TEXTURE_2D, self._textures[self._current ^ 1].id)
-        program = self.program
         program["u_current"] = 0
         program["u_previous"] = 1
         program["u_motion"] = tuple(float(v) for v in uv.T.flatten())  # GLSL is column-major
         program["u_crossfade"] = float(crossfade)
-        program["u_fit"] = self._fit()
+        program["u_fit"] = (1.0, 1.0)  # the whole target; the window's letterbox is the blit's
         for key in ("brightness", "contrast", "saturation", "gamma"):
             program[f"u_{key}"] = float(getattr(self.grading, key))
         self._quad.draw(gl.GL_TRIANGLE_STRIP)
         program.stop()
         gl.glActiveTexture(gl.GL_TEXTURE0)
+        wanted = self.output is not None and self.output.wanted()
+        if wanted:
+            self._target.start_readback(now)
+        gl.glBindFramebuffer(gl.GL_FRAMEBUFFER, 0)  # the window's own from here on
+        ww, wh = self.window.get_framebuffer_size()
+        gl.glViewport(0, 0, ww, wh)
+        gl.glClearColor(0.0, 0.0, 0.0, 1.0)
+        gl.glClear(gl.GL_COLOR_BUFFER_BIT)
+        fx, fy = self._fit()
+        self._target.show_in(round(ww * (1 - fx) / 2), round(wh * (1 - fy) / 2),
+                             round(ww * (1 + fx) / 2), round(wh * (1 + fy) / 2))
         if self._state is not None and self._state.overlay:
             self._label.width = max(200, self.window.width - 20)  # follows resize/fullscreen
             self._label.text = self.overlay_text()
             self._label.draw()
+        if wanted:
+            self._publish(keep=1)  # the previous redraw's picture: its copy is done by now
         self.frames_drawn += 1
-        self._draws.mark(time.monotonic())
+        self._draws.mark(now)
+
+    def _publish(self, keep: int) -> None:
+        done = self._target.finish_readback(keep)
+        if done is not None:
+            pixels, at = done
+            self.output.publish(pixels, at, self.uploads)
+            self.published += 1
 
     def overlay_text(self) -> str:
         """Layer, chain, dream and display fps, recording state (see `overlay_text`)."""
@@ -371,6 +340,13 @@ class WindowDisplay:
         if self.closed:
             return
         self.closed = True
+        if self.output is not None:
+            try:  # the last picture drawn is the show's last output frame
+                self.window.switch_to()
+                self._publish(keep=0)
+            except Exception as exc:  # the recording is still finalised by its owner
+                log.error("last output frame from the window failed: %r", exc)
+        self._target.delete()
         for texture in self._textures:
             texture.delete()
         self.window.close()
