@@ -179,46 +179,42 @@ class PrioritySink(ListSink):
         super().send(frame)
 
 
-@pytest.mark.skipif(not hasattr(os, "setpriority"), reason="no per-thread priorities here")
-def test_output_threads_yield_the_cpu_to_the_dream():
+def _delivered_by_threads_of(priority: str) -> PrioritySink:
+    """Run a stream with `priority` until its sink thread has delivered; the sink's notes."""
     comp = Compositor()
     comp.push(torch.rand(1, 3, 8, 8), (), now=time.monotonic())
-    stream = OutputStream(comp, 50.0)
+    stream = OutputStream(comp, 50.0, priority=priority)
     sink = PrioritySink()
     stream.subscribe(sink, "s", max_queue=100)
-    mine = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
     stream.start()
     _wait_for(lambda: sink.niceness)
     stream.close()
+    return sink
+
+
+def _my_niceness() -> int:
+    return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+
+@pytest.mark.skipif(not hasattr(os, "setpriority"), reason="no per-thread priorities here")
+def test_output_threads_yield_the_cpu_to_the_dream():
+    mine = _my_niceness()
+    sink = _delivered_by_threads_of("low")
     assert sink.niceness and set(sink.niceness) == {min(19, mine + OUTPUT_NICENESS)}
-    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == mine  # caller unchanged
+    assert _my_niceness() == mine  # the caller's thread is unchanged
 
 
 @pytest.mark.skipif(not hasattr(os, "SCHED_IDLE"), reason="no SCHED_IDLE here")
 def test_idle_priority_runs_the_output_threads_on_cpu_time_the_dream_leaves():
-    comp = Compositor()
-    comp.push(torch.rand(1, 3, 8, 8), (), now=time.monotonic())
-    stream = OutputStream(comp, 50.0, priority="idle")
-    sink = PrioritySink()
-    stream.subscribe(sink, "s", max_queue=100)
-    stream.start()
-    _wait_for(lambda: sink.policies)
-    stream.close()
+    sink = _delivered_by_threads_of("idle")
     assert sink.policies and set(sink.policies) == {os.SCHED_IDLE}
     assert os.sched_getscheduler(threading.get_native_id()) != os.SCHED_IDLE  # caller unchanged
 
 
 @pytest.mark.skipif(not hasattr(os, "setpriority"), reason="no per-thread priorities here")
 def test_normal_priority_leaves_the_output_threads_alone():
-    comp = Compositor()
-    comp.push(torch.rand(1, 3, 8, 8), (), now=time.monotonic())
-    stream = OutputStream(comp, 50.0, priority="normal")
-    sink = PrioritySink()
-    stream.subscribe(sink, "s", max_queue=100)
-    mine = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
-    stream.start()
-    _wait_for(lambda: sink.niceness)
-    stream.close()
+    mine = _my_niceness()
+    sink = _delivered_by_threads_of("normal")
     assert sink.niceness and set(sink.niceness) == {mine}
 
 
