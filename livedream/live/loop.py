@@ -36,25 +36,24 @@ from livedream.control.ratelimit import RateLimitedLog
 from livedream.dream import Dreamer, DreamFn
 from livedream.errors import LivedreamError
 from livedream.flow.feedback import FlowFeedback, flow_settings
-from livedream.flow.params import FlowSettings
 from livedream.live.clock import Clock, RateMeter, SystemClock
 from livedream.live.dispatch import Dispatcher, StateObserver
 from livedream.live.display_base import Display, LoopStats
 from livedream.live.easing import Easing
 from livedream.live.health import degenerate_reason, fresh_frame
+from livedream.live.live_input import LiveInput
 from livedream.live.model_switch import (
     ModelKey,
     ModelLoader,
     ModelSwitcher,
     default_loader,
-    fallback_layer,
+    layers_on,
 )
 from livedream.live.recording import RecorderFactory, RecordingControl
 from livedream.look import Look
 from livedream.models.base import DreamModel
 from livedream.sources import Source, generated_image, load_image
 from livedream.state import Env, State
-from livedream.threaded_source import SourceSample, take_sample
 from livedream.transforms.registry import apply_chain
 
 log = logging.getLogger(__name__)
@@ -101,6 +100,7 @@ class RenderLoop:
         self.look_filters = list(look_filters)
         self._presets = dict(presets or {})
         self._limiter = RateLimitedLog(log, 5.0, clock=self.clock.now)  # a repeat per frame
+        self.input = LiveInput(source, self.device, self._limiter)
         self._models = ModelSwitcher(model_loader or default_loader, self.device)
 
         self.model = model if model is not None else self._models.loader(
@@ -226,13 +226,9 @@ class RenderLoop:
                 s.look, model=model_key[0], weights=model_key[1], layers=layers)))
             return
         model = result
-        layers = tuple(self.state.look.layers)
-        valid = set(model.layer_names())
-        if not layers or any(layer not in valid for layer in layers):
-            fallback = fallback_layer(model)
-            log.warning("layers %s are not in model %s; using %s", ", ".join(layers), name,
-                        fallback)
-            layers = (fallback,)
+        wanted = tuple(self.state.look.layers)
+        layers = layers_on(model, wanted)
+        if layers != wanted:
             self._amend(lambda s: replace(s, look=replace(s.look, layers=layers)))
         self.model = model
         self._model_key = (name, weights)
@@ -243,29 +239,9 @@ class RenderLoop:
                  ", ".join(layers))
 
     # --- frames ------------------------------------------------------------------------------
-    def _read_source(self) -> Tensor | None:
-        if self.source is None:
-            return None
-        try:
-            frame = self.source.read()
-        except (LivedreamError, OSError, RuntimeError) as exc:
-            self._limiter.log("source", f"source read failed: {exc}", logging.WARNING)
-            return None
-        return frame.to(device=self.device, dtype=torch.float32)
-
-    def _take_source(self, state: State, settings: FlowSettings) -> SourceSample | None:
-        """This frame's source sample (frame + flow), when the blend, flow or a key needs it."""
-        if self.source is None or not (state.source_mix > 0 or settings.active):
-            return None
-        try:
-            return take_sample(self.source, self.device, settings.needs_flow, settings.flow_scale)
-        except (LivedreamError, OSError, RuntimeError) as exc:
-            self._limiter.log("source", f"source read failed: {exc}", logging.WARNING)
-            return None
-
     def _seed_frame(self) -> Tensor:
         """A fresh buffer: the live source's frame, else the start image (noise if that is flat)."""
-        return fresh_frame(self._read_source(), self._start_image, self.seed)
+        return fresh_frame(self.input.frame(), self._start_image, self.seed)
 
     def _frame_look(self, state: State) -> Look:
         now = self.clock.now()
@@ -278,7 +254,7 @@ class RenderLoop:
         """Flow warp + one dream step + (gated) source blend + chain; the old buffer (re-chained)
         if the step fails."""
         settings = flow_settings(state)
-        sample = self._take_source(state, settings)
+        sample = self.input.sample(state, settings)
         frame = self.flow.warp(self.buffer, sample, settings)  # dreams move with the scene
         try:
             frame = self.dreamer(frame, look.dream)

@@ -33,6 +33,17 @@ def fallback_layer(model: DreamModel) -> str:
     return layer if layer in names else names[len(names) // 2]
 
 
+def layers_on(model: DreamModel, layers: tuple[str, ...]) -> tuple[str, ...]:
+    """`layers` when the model has them all, else its fallback layer (logged)."""
+    valid = set(model.layer_names())
+    if layers and all(layer in valid for layer in layers):
+        return layers
+    fallback = fallback_layer(model)
+    log.warning("layers %s are not in model %s; using %s", ", ".join(layers), model.name,
+                fallback)
+    return (fallback,)
+
+
 class ModelSwitcher:
     """Loads one model at a time on a worker thread; `poll` hands it over when it is ready."""
 
