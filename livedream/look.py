@@ -69,3 +69,6 @@ class Look:
     guide: str | None = None  # optional guide image path (dream towards its features)
     name: str = "default"
     modulators: tuple[Modulator, ...] = ()  # LFOs / envelopes / audio followers (tempo pkg)
+    #: show settings a preset sets when it is loaded ((key, value) pairs, see
+    #: `livedream.state.check_show_setting`): flow / gate on or off, source mix, flow.* params
+    show: tuple[tuple[str, Any], ...] = ()

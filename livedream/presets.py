@@ -20,6 +20,11 @@ Schema (every key optional except at least one `[[chain]]` entry is usual, not r
     scale = 0.05
     axis = "vertical"
 
+    [show]                             # optional: set when the preset is loaded
+    flow = true                        # flow, gate: on/off; source_mix 0..1; flow.* params
+    source_mix = 0.15
+    "flow.strength" = 0.8
+
     [[modulate]]                       # optional: livedream.tempo.modulators
     target = "step_size"               # any parameter name of the look (zoom.scale, 0.angle)
     source = "sine"                    # sine triangle saw square sample_hold envelope, or audio:
@@ -45,6 +50,7 @@ from livedream.errors import LivedreamError, ParamError, PresetError, UnknownNam
 from livedream.files import read_text
 from livedream.look import DREAM_PARAMS, ChainLink, DreamSettings, Look
 from livedream.params import Param
+from livedream.state import check_show_setting
 from livedream.tempo.modulate import check_targets
 from livedream.tempo.modulators import MAX_MODULATORS, Modulator, parse_modulator
 from livedream.transforms.registry import get_transform, make_link
@@ -61,7 +67,7 @@ NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,99}")
 #: Top-level keys of a preset file.
 TOP_KEYS = (
     "name", "description", "model", "weights", "layers", "seed", "guide", "precision", "dream",
-    "chain", "modulate",
+    "chain", "modulate", "show",
 )
 
 #: Keys of a [[chain]] entry besides the transform's own parameters.
@@ -209,6 +215,18 @@ def _modulators(path: Path | str, value: Any, look: Look) -> tuple[Modulator, ..
     return tuple(mods)
 
 
+def _show(path: Path | str, table: Any) -> tuple[tuple[str, Any], ...]:
+    if not isinstance(table, dict):
+        raise PresetError(f"{_where(path, 'show')}: expected a table, got {table!r}")
+    entries = []
+    for key, value in table.items():
+        try:
+            entries.append((key, check_show_setting(key, value)))
+        except LivedreamError as exc:
+            raise PresetError(f"{_where(path, 'show')}: {exc}") from None
+    return tuple(entries)
+
+
 def parse_preset(data: dict[str, Any], path: Path | str = "<preset>") -> Preset:
     """Validate a decoded TOML mapping into a Preset (PresetError names `path` and the key)."""
     for key in data:
@@ -247,6 +265,8 @@ def parse_preset(data: dict[str, Any], path: Path | str = "<preset>") -> Preset:
     )
     if "modulate" in data:
         look = replace(look, modulators=_modulators(path, data["modulate"], look))
+    if "show" in data:
+        look = replace(look, show=_show(path, data["show"]))
     return Preset(name=name, look=look, description=description, seed=seed,
                   path=path if isinstance(path, Path) else None, precision=precision)
 

@@ -44,6 +44,7 @@ from livedream.commands import (
     ToggleTransform,
 )
 from livedream.errors import LivedreamError, ParamError, UnknownNameError
+from livedream.flow.params import FLOW_PARAMS
 from livedream.look import Look
 from livedream.paramnames import SHOW_PARAMS, coerce, resolve_param, set_look_param
 from livedream.params import Param, Value
@@ -93,6 +94,33 @@ class Env:
 
 SOURCE_MIX = Param(0.0, 0.0, 1.0, doc="weight of the live source blended into the buffer")
 EASE = Param(0.0, 0.0, 30.0, doc="seconds over which numeric parameter changes glide")
+
+
+#: State flags a preset's [show] table may switch (besides `source_mix` and the FLOW_PARAMS).
+SHOW_FLAGS = ("flow", "gate")
+
+
+def check_show_setting(key: str, value: object) -> Value:
+    """One entry of a preset's [show] table, validated: `flow` / `gate` (true or false),
+    `source_mix` (0..1), or a live-input parameter (`flow.strength`, `gate.threshold`, ...)."""
+    if key in SHOW_FLAGS:
+        if not isinstance(value, bool):
+            raise ParamError(f"{key}: expected true or false, got {value!r}")
+        return value
+    if key == "source_mix":
+        return SOURCE_MIX.validate(value, key)
+    if key in FLOW_PARAMS:
+        return FLOW_PARAMS[key].validate(value, key)
+    raise UnknownNameError("show setting", key, [*SHOW_FLAGS, "source_mix", *FLOW_PARAMS])
+
+
+def with_show(state: State, show: Sequence[tuple[str, Value]]) -> State:
+    """`state` with a preset's show settings applied (what the preset does not name stays)."""
+    if not show:
+        return state
+    fields = {key: value for key, value in show if key in SHOW_FLAGS or key == "source_mix"}
+    params = {key: value for key, value in show if key in FLOW_PARAMS}
+    return replace(state, **fields, settings={**state.settings, **params})
 
 
 def setting(state: State, name: str) -> Value:
@@ -166,10 +194,12 @@ def apply(state: State, cmd: Command, env: Env) -> State:
         case LoadPreset(name=name):
             if name not in env.presets:
                 raise UnknownNameError("preset", name, list(env.presets))
-            return replace(state, look=env.presets[name], preset=name)
+            return with_show(replace(state, look=env.presets[name], preset=name),
+                             env.presets[name].show)
         case StepPreset(delta=delta):
             name = _cycle(list(env.presets), state.preset, delta)
-            return replace(state, look=env.presets[name], preset=name)
+            return with_show(replace(state, look=env.presets[name], preset=name),
+                             env.presets[name].show)
         case SetModel(name=name, weights=weights, layer=layer):
             # Layer names are checked when the model has loaded (off the render thread).
             layers = (layer,) if layer else look.layers

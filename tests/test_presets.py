@@ -123,6 +123,11 @@ def test_defaults_when_keys_are_missing(tmp_path: Path) -> None:
         (GOOD.replace("[dream]", "[dream]\n[dream.x]"), r"mine\.toml.*dream\.x: unknown key"),
         (GOOD + "\n[[chain\n", r"mine\.toml.*invalid TOML"),
         ("layers = [\"a\"\n", r"mine\.toml.*invalid TOML"),
+        (GOOD + "\n[show]\nflow = 1\n", r"mine\.toml.*show: flow: expected true or false"),
+        (GOOD + "\n[show]\nsource_mix = 2\n", r"mine\.toml.*show: source_mix.*\[0\.0, 1\.0\]"),
+        (GOOD + "\n[show]\nflowz = true\n",
+         r"mine\.toml.*show: unknown show setting 'flowz'; valid: flow, gate, source_mix, flow\."),
+        ("show = 3\n" + GOOD, r"mine\.toml.*show: expected a table"),
     ],
 )
 def test_bad_preset_names_file_and_key(tmp_path: Path, text: str, pattern: str) -> None:
@@ -214,3 +219,11 @@ def test_live_presets_smooth_the_gradient(name: str) -> None:
     """Single-octave live looks normalise the gradient per Laplacian band (no 2-3 px stripes)."""
     dream = load_preset(default_presets_dir() / f"{name}.toml").look.dream
     assert dream.octaves > 1 or dream.lap_levels >= 3
+
+
+def test_show_table_sets_flags_mix_and_live_input_params(tmp_path: Path) -> None:
+    text = GOOD + '\n[show]\nflow = true\ngate = false\nsource_mix = 0.2\n"flow.strength" = 0.5\n'
+    look = load_preset(write(tmp_path, text)).look
+    assert look.show == (("flow", True), ("gate", False), ("source_mix", 0.2),
+                         ("flow.strength", 0.5))
+    assert load_preset(write(tmp_path, GOOD)).look.show == ()

@@ -140,3 +140,15 @@ def test_stepping_through_nothing_is_an_error() -> None:
         apply(STATE, cmd.StepLayer(1), Env())
     with pytest.raises(ParamError, match="nothing to step through"):
         apply(STATE, cmd.StepPreset(1), Env())
+
+
+def test_loading_a_preset_applies_its_show_settings_and_keeps_the_rest() -> None:
+    camera = replace(CALM, name="camera", show=(("flow", True), ("source_mix", 0.15),
+                                                ("flow.strength", 0.4)))
+    env = replace(ENV, presets={"calm": CALM, "camera": camera})
+    start = replace(STATE, gate=True, settings={"gate.threshold": 0.3})
+    loaded = apply(start, cmd.LoadPreset("camera"), env)
+    assert (loaded.flow, loaded.gate, loaded.source_mix) == (True, True, 0.15)
+    assert loaded.settings == {"gate.threshold": 0.3, "flow.strength": 0.4}
+    back = apply(loaded, cmd.StepPreset(-1), env)  # calm names no show settings: all stay
+    assert back.preset == "calm" and (back.flow, back.source_mix) == (True, 0.15)

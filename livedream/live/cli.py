@@ -129,7 +129,7 @@ def _start_preset(args: argparse.Namespace) -> Any:
 
 
 def _initial_state(args: argparse.Namespace) -> tuple[Any, int]:
-    from livedream.state import SOURCE_MIX, State
+    from livedream.state import SOURCE_MIX, State, with_show
 
     preset = _start_preset(args)
     look, seed, name = preset.look, preset.seed, preset.name
@@ -143,11 +143,14 @@ def _initial_state(args: argparse.Namespace) -> tuple[Any, int]:
     if args.layer:
         look = replace(look, layers=(args.layer,))
     mix = args.source_mix if args.source_mix is not None else (0.1 if args.source else 0.0)
+    flow_args = flow_settings_from_args(args)
     state = State(look=look, preset=name, source=args.source,
                   source_mix=float(SOURCE_MIX.validate(mix, "--source-mix")),
                   recording=bool(args.record or args.record_frames), fullscreen=args.fullscreen,
-                  flow=args.flow, gate=args.gate, settings=flow_settings_from_args(args),
-                  quantize=args.quantize)
+                  flow=args.flow, gate=args.gate, settings=flow_args, quantize=args.quantize)
+    given = {"flow": args.flow, "gate": args.gate, "source_mix": args.source_mix is not None,
+             **{key: True for key in flow_args}}  # the command line wins over the preset
+    state = with_show(state, [(key, value) for key, value in look.show if not given.get(key)])
     return state, seed if args.seed is None else args.seed
 
 

@@ -20,6 +20,19 @@ def test_default_frame_size_follows_the_device() -> None:
     assert AUTOCAST_DTYPES["bf16"] is torch.bfloat16 and AUTOCAST_DTYPES["off"] is None
 
 
+def test_a_preset_switches_its_show_settings_on_unless_the_command_line_says_otherwise() -> None:
+    from livedream.cli import build_parser
+    from livedream.live.cli import _initial_state
+
+    args = build_parser().parse_args(["run", "--headless", "--preset", "camera-still"])
+    state, _ = _initial_state(args)
+    assert (state.flow, state.gate, state.source_mix) == (True, True, 0.05)
+    args = build_parser().parse_args(["run", "--headless", "--preset", "camera-still",
+                                      "--source-mix", "0.5", "--flow-strength", "0.3"])
+    state, _ = _initial_state(args)
+    assert state.source_mix == 0.5 and state.settings["flow.strength"] == 0.3
+
+
 @pytest.mark.skipif(not registry.BUILTINS["vgg16"].is_installed(), reason="VGG16 not installed")
 def test_run_without_size_on_cpu_records_320x180_in_bf16(tmp_path: Path) -> None:
     out = tmp_path / "show.mp4"
