@@ -228,3 +228,23 @@ def test_the_output_picture_keeps_the_output_size_in_a_larger_window(xvfb_displa
     finally:
         display.close()
     assert display.published == 3  # closing collects the last picture
+
+
+def test_a_still_window_hands_its_picture_over_at_the_next_redraw(xvfb_display):
+    """Motion "none" with a slow dream: the picture drawn for a dream frame reaches the outputs
+    one refresh later (a skipped redraw collects it), not with the next dream frame."""
+    from livedream.live.display import WindowDisplay
+
+    output = _Output()
+    display = WindowDisplay(CommandQueue(), (W, H), vsync=False, motion="none", output=output)
+    state = State(look=Look(model="tiny", layers=("conv2",)), overlay=False)
+    counts: list[int] = []
+
+    def worker(stop: threading.Event) -> None:
+        display.show_pixels(np.full((H, W, 3), 90, dtype=np.uint8), state)
+        time.sleep(0.5)  # ~30 redraws, all but the first skipped: no new dream frame
+        counts.append(display.published)
+
+    display.run(worker, threading.Event())
+    assert counts == [display.frames_drawn] and counts[0] >= 1
+    assert output.frames[-1][0].mean() == pytest.approx(90, abs=1)

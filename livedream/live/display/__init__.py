@@ -167,16 +167,19 @@ class WindowDisplay:
         self._damaged = True
 
     def _redraw(self, dt: float) -> None:
-        """pyglet's redraw at refresh_hz. Showing the output stream's frames (motion "none"),
-        a redraw without a new frame, overlay or damage would draw the same picture again: it is
-        skipped, buffers not swapped, the picture on screen stays (under a software GL the
-        redraw costs CPU the dream needs)."""
+        """pyglet's redraw at refresh_hz. With motion "none", a redraw without a new frame,
+        overlay or damage would draw the same picture again: it is skipped, buffers not swapped,
+        the picture on screen stays (under a software GL the redraw costs CPU the dream needs);
+        the last picture's readback, if still in flight, is collected for the outputs."""
         with self._lock:
             new_frame = self._pending is not None
         still = self.motion == "none" and not (new_frame or self._damaged) and \
             self._want_fullscreen is None and not (self._state is not None and self._state.overlay)
         if still:
             self.redraws_skipped += 1
+            if self.output is not None and self._target.in_flight:
+                self.window.switch_to()
+                self._publish(keep=0)  # its copy finished a redraw ago: nothing waits
             return
         self._damaged = False
         pyglet.window.Window.draw(self.window, dt)

@@ -111,6 +111,11 @@ class OutputTarget:
         self._in_flight: list[tuple[int, float]] = []  # (buffer, time) copies started
         self._next = 0
 
+    @property
+    def in_flight(self) -> int:
+        """Readbacks started and not yet collected."""
+        return len(self._in_flight)
+
     def bind(self) -> None:
         """Draw into the output picture from now on."""
         gl.glBindFramebuffer(gl.GL_FRAMEBUFFER, self.fbo)
