@@ -132,8 +132,8 @@ class WindowDisplay:
         self.show_pixels(to_uint8_hwc(frame), state, stats)
 
     def show_pixels(self, pixels: np.ndarray, state: State | None, stats: Any = None) -> None:
-        """Hand over an HxWx3 uint8 frame already on the host (the output stream's, which has
-        its motion and grading: open the window with motion="none" for those)."""
+        """Hand over an HxWx3 uint8 frame already on the host (e.g. pictures composed
+        elsewhere: open the window with motion="none" and the default grading for those)."""
         if pixels.shape[:2] != (self.frame_size[1], self.frame_size[0]):
             raise LivedreamError(f"frame is {pixels.shape[1]}x{pixels.shape[0]}, the window "
                                  f"texture {self.frame_size[0]}x{self.frame_size[1]}")
