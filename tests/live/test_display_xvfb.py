@@ -248,3 +248,24 @@ def test_a_still_window_hands_its_picture_over_at_the_next_redraw(xvfb_display):
     display.run(worker, threading.Event())
     assert counts == [display.frames_drawn] and counts[0] >= 1
     assert output.frames[-1][0].mean() == pytest.approx(90, abs=1)
+
+
+def test_a_failing_readback_stops_the_outputs_not_the_window(xvfb_display, caplog):
+    from livedream.live.display import WindowDisplay
+
+    output = _Output()
+    display = WindowDisplay(CommandQueue(), (W, H), vsync=False, motion="none", output=output)
+    try:
+        def broken(*_args):
+            raise RuntimeError("context lost")
+
+        display._target.start_readback = broken
+        state = State(look=Look(chain=()), overlay=False)
+        with caplog.at_level("ERROR"):
+            shot = draw_and_grab(display, state, smooth_frame(3), fraction=0.0)
+            display_draw(display, fraction=0.0)
+        assert display.output is None and output.frames == []
+        assert caplog.text.count("context lost") == 1  # said once
+        assert shot.mean() > 10  # the window still shows the picture
+    finally:
+        display.close()

@@ -270,7 +270,11 @@ class WindowDisplay:
         gl.glActiveTexture(gl.GL_TEXTURE0)
         wanted = self.output is not None and self.output.wanted()
         if wanted:
-            self._target.start_readback(now)
+            try:
+                self._target.start_readback(now)
+            except Exception as exc:  # noqa: BLE001 - the window goes on without outputs
+                self._outputs_failed(exc)
+                wanted = False
         gl.glBindFramebuffer(gl.GL_FRAMEBUFFER, 0)  # the window's own from here on
         ww, wh = self.window.get_framebuffer_size()
         gl.glViewport(0, 0, ww, wh)
@@ -289,11 +293,22 @@ class WindowDisplay:
         self._draws.mark(now)
 
     def _publish(self, keep: int) -> None:
-        done = self._target.finish_readback(keep)
+        try:
+            done = self._target.finish_readback(keep)
+        except Exception as exc:  # noqa: BLE001 - the window goes on without outputs
+            self._outputs_failed(exc)
+            return
         if done is not None:
             pixels, at = done
             self.output.publish(pixels, at, self.uploads)
             self.published += 1
+
+    def _outputs_failed(self, exc: Exception) -> None:
+        """A GL readback failed (driver, lost context): the window keeps showing, the outputs
+        (NDI, recording) get no more frames; said once."""
+        log.error("reading the window's picture back for the outputs failed, they stop "
+                  "receiving frames (the window goes on): %s", exc)
+        self.output = None
 
     def overlay_text(self) -> str:
         """Layer, chain, dream and display fps, recording state (see `overlay_text`)."""
