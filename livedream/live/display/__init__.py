@@ -229,14 +229,6 @@ class WindowDisplay:
         now = time.monotonic() if now is None else now
         return min(1.0, max(0.0, (now - self._last_arrival) / interval))
 
-    def _fit(self) -> tuple[float, float]:
-        fw, fh = self.frame_size
-        ww, wh = self.window.get_framebuffer_size()
-        frame_aspect, window_aspect = fw / fh, ww / max(1, wh)
-        if window_aspect > frame_aspect:
-            return frame_aspect / window_aspect, 1.0
-        return 1.0, window_aspect / frame_aspect
-
     def draw(self, fraction: float | None = None) -> None:
         """Redraw: upload a pending frame, compose the output picture (motion, grading) at
         output size, show it scaled to fit, the overlay on top; hand the output its picture."""
@@ -262,7 +254,6 @@ class WindowDisplay:
         program["u_previous"] = 1
         program["u_motion"] = tuple(float(v) for v in uv.T.flatten())  # GLSL is column-major
         program["u_crossfade"] = float(crossfade)
-        program["u_fit"] = (1.0, 1.0)  # the whole target; the window's letterbox is the blit's
         for key in ("brightness", "contrast", "saturation", "gamma"):
             program[f"u_{key}"] = float(getattr(self.grading, key))
         self._quad.draw(gl.GL_TRIANGLE_STRIP)
@@ -280,9 +271,7 @@ class WindowDisplay:
         gl.glViewport(0, 0, ww, wh)
         gl.glClearColor(0.0, 0.0, 0.0, 1.0)
         gl.glClear(gl.GL_COLOR_BUFFER_BIT)
-        fx, fy = self._fit()
-        self._target.show_in(round(ww * (1 - fx) / 2), round(wh * (1 - fy) / 2),
-                             round(ww * (1 + fx) / 2), round(wh * (1 + fy) / 2))
+        self._target.show_fitted(ww, wh)
         if self._state is not None and self._state.overlay:
             self._label.width = max(200, self.window.width - 20)  # follows resize/fullscreen
             self._label.text = self.overlay_text()

@@ -81,6 +81,16 @@ class Texture:
         gl.glDeleteTextures(1, ctypes.byref(gl.GLuint(self.id)))
 
 
+def fit_rect(frame: tuple[int, int], window: tuple[int, int]) -> tuple[int, int, int, int]:
+    """(x0, y0, x1, y1): the largest rectangle of the frame's aspect ratio centred in the
+    window (window pixels)."""
+    (fw, fh), (ww, wh) = frame, window
+    scale = min(ww / fw, wh / max(1, fh))
+    w, h = round(fw * scale), round(fh * scale)
+    x0, y0 = (ww - w) // 2, (wh - h) // 2
+    return x0, y0, x0 + w, y0 + h
+
+
 class OutputTarget:
     """The output picture at output size, off screen: the display shader composes into it,
     the window shows it scaled (a blit), and the other outputs get it through an asynchronous
@@ -154,8 +164,10 @@ class OutputTarget:
         pixels.setflags(write=False)
         return pixels, at
 
-    def show_in(self, x0: int, y0: int, x1: int, y1: int) -> None:
-        """Blit the picture (bilinear) into the window's rectangle (x0, y0)-(x1, y1)."""
+    def show_fitted(self, window_width: int, window_height: int) -> None:
+        """Blit the picture (bilinear) into the window, as large as it fits with its aspect
+        ratio kept (letterboxed or pillarboxed, centred)."""
+        x0, y0, x1, y1 = fit_rect((self.width, self.height), (window_width, window_height))
         gl.glBindFramebuffer(gl.GL_READ_FRAMEBUFFER, self.fbo)
         gl.glBindFramebuffer(gl.GL_DRAW_FRAMEBUFFER, 0)
         gl.glBlitFramebuffer(0, 0, self.width, self.height, x0, y0, x1, y1,
