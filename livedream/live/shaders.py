@@ -135,6 +135,16 @@ def grade_reference(frame: Tensor, grading: Grading) -> Tensor:
     return c.clamp(0.0, 1.0).pow(1.0 / grading.gamma)
 
 
+def fit_rect(frame: tuple[int, int], window: tuple[int, int]) -> tuple[int, int, int, int]:
+    """(x0, y0, x1, y1): the largest rectangle of the frame's aspect ratio centred in the
+    window (window pixels)."""
+    (fw, fh), (ww, wh) = frame, window
+    scale = min(ww / fw, wh / max(1, fh))
+    w, h = round(fw * scale), round(fh * scale)
+    x0, y0 = (ww - w) // 2, (wh - h) // 2
+    return x0, y0, x0 + w, y0 + h
+
+
 # --- between-frame motion ----------------------------------------------------------------------
 def to_centred(motion: np.ndarray, width: int, height: int) -> np.ndarray:
     """A (x, y) pixel-index motion (`livedream.transforms.registry`) in the shader's centred

@@ -75,6 +75,10 @@ class LinkSource:
                 await asyncio.sleep(self.poll)
         finally:
             link.enabled = False
+            # Let the Link object die here, on its loop: destroyed later, at interpreter exit,
+            # its threads can abort the process ("terminate called without an active exception").
+            self._link = None
+            del link
 
     def propose(self, bpm: float) -> None:
         """Ask the session to change tempo (called by TempoClock.set_bpm from any thread)."""

@@ -182,3 +182,15 @@ def test_expm3_matches_scipy(scale: float) -> None:
     rng = np.random.default_rng(7)
     a = rng.normal(size=(3, 3)) * scale
     np.testing.assert_allclose(expm3(a), scipy.linalg.expm(a), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize(("frame", "window", "rect"), [
+    ((320, 180), (320, 180), (0, 0, 320, 180)),  # same size: a 1:1 copy
+    ((320, 180), (1920, 1080), (0, 0, 1920, 1080)),  # same aspect, scaled up
+    ((320, 180), (1024, 768), (0, 96, 1024, 672)),  # 16:9 on 4:3: bars above and below
+    ((640, 480), (1920, 1080), (240, 0, 1680, 1080)),  # 4:3 on 16:9: bars left and right
+])
+def test_the_picture_fills_the_window_with_its_aspect_kept(frame, window, rect):
+    from livedream.live.shaders import fit_rect
+
+    assert fit_rect(frame, window) == rect

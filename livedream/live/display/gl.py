@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from livedream.errors import LivedreamError
-from livedream.live.shaders import ShaderSource, compile_error
+from livedream.live.shaders import ShaderSource, compile_error, fit_rect
 
 try:  # pyglet needs an X display (or EGL) as soon as pyglet.gl is imported.
     import pyglet
@@ -79,16 +79,6 @@ class Texture:
 
     def delete(self) -> None:
         gl.glDeleteTextures(1, ctypes.byref(gl.GLuint(self.id)))
-
-
-def fit_rect(frame: tuple[int, int], window: tuple[int, int]) -> tuple[int, int, int, int]:
-    """(x0, y0, x1, y1): the largest rectangle of the frame's aspect ratio centred in the
-    window (window pixels)."""
-    (fw, fh), (ww, wh) = frame, window
-    scale = min(ww / fw, wh / max(1, fh))
-    w, h = round(fw * scale), round(fh * scale)
-    x0, y0 = (ww - w) // 2, (wh - h) // 2
-    return x0, y0, x0 + w, y0 + h
 
 
 class OutputTarget:
