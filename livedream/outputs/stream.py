@@ -55,7 +55,7 @@ def resolve_priority(priority: str, device: torch.device | str) -> str:
     return "idle" if torch.device(device).type == "cpu" else "normal"
 
 
-def yield_to_the_dream(priority: str = "low") -> None:
+def yield_to_the_dream(priority: str) -> None:
     """Give this thread the output `priority` (Linux: per thread; elsewhere, or where it is not
     permitted, the thread keeps its priority). Threads it starts (x264's, NDI's) inherit it."""
     me = threading.get_native_id()
@@ -106,8 +106,7 @@ def read_back(frame: Tensor) -> np.ndarray:
 class Subscription:
     """One sink behind a bounded queue and its own thread; drops (and counts) when it lags."""
 
-    def __init__(self, sink: OutputSink, name: str, max_queue: int = 2,
-                 priority: str = "low") -> None:
+    def __init__(self, sink: OutputSink, name: str, max_queue: int, priority: str) -> None:
         if max_queue < 1:
             raise LivedreamError(f"max_queue must be >= 1, got {max_queue}")
         self.sink = sink
