@@ -15,7 +15,7 @@ import pytest
 
 from livedream.errors import LivedreamError, ParamError
 from livedream.record import Mp4Writer, probe_video
-from livedream.record.mp4 import fps_fraction
+from livedream.record.mp4 import fps_fraction, x264_threads
 from tests.record.helpers import as_tensor, frame_times, psnr, smooth_frame
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -45,6 +45,18 @@ def test_frames_round_trip_as_h264_with_high_psnr(tmp_path: Path) -> None:
     # frames stay in order: each decoded frame is closest to its own input
     for index, back in enumerate(decoded):
         assert int(np.argmax([psnr(original, back) for original in inputs])) == index
+
+
+def test_small_frames_encode_on_one_thread(tmp_path: Path) -> None:
+    """x264 writes its settings into the stream (an SEI): small frames say threads=1."""
+    path = tmp_path / "small.mp4"
+    with Mp4Writer(path, fps=30) as writer:
+        for t in range(3):
+            writer.write(smooth_frame(180, 320, t))
+    settings = path.read_bytes()
+    assert b" threads=1 " in settings and b"sliced_threads=0" in settings
+    assert x264_threads(320, 180) == 1 and x264_threads(640, 360) == 1
+    assert x264_threads(1280, 720) == 0  # x264's own choice (slice threads) for large frames
 
 
 def test_file_is_fragmented_with_a_keyframe_every_second(tmp_path: Path) -> None:
