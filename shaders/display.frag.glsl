@@ -21,10 +21,19 @@ vec3 sample_inside(sampler2D tex, vec2 uv) {
 
 void main() {
     vec2 uv = (u_motion * vec3(v_uv, 1.0)).xy;
-    vec3 colour = mix(texture(u_previous, v_uv).rgb, sample_inside(u_current, uv), u_crossfade);
+    vec3 colour = sample_inside(u_current, uv);
+    // Stages compiled in only when used (livedream.live.shaders.fragment_defines).
+#ifdef LIVEDREAM_CROSSFADE
+    colour = mix(texture(u_previous, v_uv).rgb, colour, u_crossfade);
+#endif
+#ifdef LIVEDREAM_GRADE
     colour = (colour - 0.5) * u_contrast + 0.5 + u_brightness;
     float luma = dot(colour, vec3(0.2126, 0.7152, 0.0722));
     colour = mix(vec3(luma), colour, u_saturation);
-    colour = pow(clamp(colour, 0.0, 1.0), vec3(1.0 / u_gamma));
+#endif
+    colour = clamp(colour, 0.0, 1.0);
+#ifdef LIVEDREAM_GAMMA
+    colour = pow(colour, vec3(1.0 / u_gamma));
+#endif
     out_color = vec4(colour, 1.0);
 }

@@ -8,12 +8,15 @@ matrix from the transform chain, and holds a torch reference of the shader's col
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 import os
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -59,6 +62,21 @@ def load_shader(name: str, stage: str, directory: Path | None = None) -> ShaderS
     except UnicodeDecodeError:
         raise ShaderCompileError(f"{path}: shader source is not UTF-8 text") from None
     return ShaderSource(path, text, stage)
+
+
+def with_defines(text: str, defines: Sequence[str]) -> str:
+    """GLSL `text` with `#define NAME 1` for each of `defines` right after its `#version` line
+    (GLSL wants that line first), then a `#line` directive so the compiler's line numbers stay
+    those of the file."""
+    if not defines:
+        return text
+    lines = text.splitlines(keepends=True)
+    at = next((i + 1 for i, line in enumerate(lines) if line.lstrip().startswith("#version")), 0)
+    head = "".join(lines[:at])
+    if head and not head.endswith("\n"):
+        head += "\n"
+    block = "".join(f"#define {name} 1\n" for name in defines) + f"#line {at + 1}\n"
+    return head + block + "".join(lines[at:])
 
 
 # Info-log formats: Mesa "0:12(5): error: ...", NVIDIA "0(12) : error C0000: ...",
@@ -124,6 +142,29 @@ class Grading:
 
 
 _LUMA = (0.2126, 0.7152, 0.0722)
+NO_GRADING = Grading()
+
+
+def display_uniforms(uv_matrix: np.ndarray, crossfade: float, grading: Grading
+                     ) -> dict[str, Any]:
+    """The display shader's uniforms for one redraw (texture unit 0: the current frame, 1: the
+    previous one)."""
+    return {"u_current": 0, "u_previous": 1,
+            "u_motion": tuple(float(v) for v in uv_matrix.T.flatten()),  # GLSL: column-major
+            "u_crossfade": float(crossfade),
+            "u_brightness": float(grading.brightness), "u_contrast": float(grading.contrast),
+            "u_saturation": float(grading.saturation), "u_gamma": float(grading.gamma)}
+
+
+def fragment_defines(crossfade: bool, grading: Grading) -> tuple[str, ...]:
+    """The display shader's compile-time stages a redraw needs: the previous frame only to
+    crossfade, the colour arithmetic only off the neutral grading, the power only for gamma != 1.
+    A uniform `if` would not do: a software rasteriser (Mesa llvmpipe) pays for both sides, and
+    the unused stages were 2x the composite's cost at 720p there (bench row 11)."""
+    neutral = dataclasses.replace(grading, gamma=1.0) == NO_GRADING
+    return tuple(name for name, used in (("LIVEDREAM_CROSSFADE", crossfade),
+                                         ("LIVEDREAM_GRADE", not neutral),
+                                         ("LIVEDREAM_GAMMA", grading.gamma != 1.0)) if used)
 
 
 def grade_reference(frame: Tensor, grading: Grading) -> Tensor:
@@ -184,26 +225,36 @@ def motion_power(per_frame: np.ndarray, fraction: float) -> np.ndarray:
     log_m = _matrix_log(tuple(per_frame.ravel().tolist()))
     if log_m is None:
         return np.eye(3)
-    return expm3(fraction * log_m)
+    return _exp_series_at(_exp_series(log_m), fraction)
 
 
-def expm3(a: np.ndarray) -> np.ndarray:
-    """exp of a small matrix by scaling and squaring a Taylor series (error ~1e-16 relative).
+_TAYLOR_POWERS = np.arange(18)  # ||scaled|| <= 1/4: the 18th term is below 1e-29
 
-    Called for every output frame and window redraw: plain numpy on 3x3 arrays, no LAPACK call
-    (scipy's `expm` woke its BLAS thread pool each time, and the pool spins).
-    """
+
+def _exp_series(a: np.ndarray) -> tuple[np.ndarray, int]:
+    """(terms, squarings) with exp(f a) = (sum_k f^k terms[k]) ^ (2^squarings) for f in [0, 1]:
+    scaling and squaring of the Taylor series, the terms computed once per matrix."""
     norm = float(np.abs(a).sum(axis=0).max())
     squarings = max(0, math.ceil(math.log2(norm / 0.25))) if norm > 0.25 else 0
     scaled = a / (2.0 ** squarings)
-    result = np.eye(a.shape[0])
-    term = np.eye(a.shape[0])
-    for k in range(1, 18):  # ||scaled|| <= 1/4: the 18th term is below 1e-29
-        term = term @ scaled / k
-        result = result + term
+    terms = [np.eye(a.shape[0])]
+    for k in _TAYLOR_POWERS[1:]:
+        terms.append(terms[-1] @ scaled / k)
+    return np.stack(terms), squarings
+
+
+def _exp_series_at(series: tuple[np.ndarray, int], fraction: float) -> np.ndarray:
+    terms, squarings = series
+    result = np.tensordot(fraction ** _TAYLOR_POWERS, terms, axes=1)
     for _ in range(squarings):
         result = result @ result
     return result
+
+
+def expm3(a: np.ndarray) -> np.ndarray:
+    """exp of a small matrix (error ~1e-16 relative): plain numpy, no LAPACK call (scipy's
+    `expm` woke its BLAS thread pool each time, and the pool spins)."""
+    return _exp_series_at(_exp_series(a), 1.0)
 
 
 @functools.lru_cache(maxsize=16)
@@ -227,10 +278,33 @@ def _matrix_log(flat: tuple[float, ...]) -> np.ndarray | None:
     return log_m
 
 
-def motion_uv_matrix(per_frame: np.ndarray, fraction: float, width: int, height: int) -> np.ndarray:
-    """`u_motion`: frame uv -> sampled uv for `per_frame ** fraction` (pixel map -> uv map)."""
+@functools.lru_cache(maxsize=16)
+def _uv_motion(flat: tuple[float, ...], width: int, height: int
+               ) -> tuple[np.ndarray, tuple[np.ndarray, int] | None]:
+    """Per chain and frame size: the per-frame map in uv coordinates, and the Taylor series of
+    its logarithm (None: identity, flip or collapse, no motion in between)."""
+    per_frame = np.array(flat).reshape(3, 3)
     to_pixels = np.array([[width, 0.0, -width / 2], [0.0, height, -height / 2], [0, 0, 1]])
-    return np.linalg.inv(to_pixels) @ motion_power(per_frame, fraction) @ to_pixels
+    from_pixels = np.linalg.inv(to_pixels)
+    uv_per_frame = from_pixels @ per_frame @ to_pixels
+    log_m = None if np.allclose(per_frame, np.eye(3)) else _matrix_log(flat)
+    series = None if log_m is None else _exp_series(from_pixels @ log_m @ to_pixels)
+    return uv_per_frame, series
+
+
+def motion_uv_matrix(per_frame: np.ndarray, fraction: float, width: int, height: int) -> np.ndarray:
+    """`u_motion`: frame uv -> sampled uv for `per_frame ** fraction` (pixel map -> uv map).
+
+    Called at every redraw and output frame: the logarithm and its series are cached per chain
+    and size, so a call is one polynomial in `fraction` and a few 3x3 products (bench row 11:
+    the per-call expm was 1 ms of the window thread's CPU per redraw under load)."""
+    fraction = min(1.0, max(0.0, float(fraction)))
+    uv_per_frame, series = _uv_motion(tuple(per_frame.ravel().tolist()), width, height)
+    if fraction == 1.0:
+        return uv_per_frame.copy()
+    if fraction == 0.0 or series is None:
+        return np.eye(3)
+    return _exp_series_at(series, fraction)
 
 
 def motion_reference(frame: Tensor, uv_matrix: np.ndarray) -> Tensor:

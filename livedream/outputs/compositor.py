@@ -20,13 +20,17 @@ from torch import Tensor
 
 from livedream.errors import LivedreamError
 from livedream.live.clock import RateMeter
-from livedream.live.shaders import Grading, chain_motion, grade_reference, motion_uv_matrix
+from livedream.live.shaders import (
+    NO_GRADING,
+    Grading,
+    chain_motion,
+    grade_reference,
+    motion_uv_matrix,
+)
 from livedream.look import ChainLink
 
 #: What the output does between dream frames.
 MOTION_MODES = ("motion", "crossfade", "none")
-
-_NO_GRADING = Grading()
 
 
 def warp_uv(frame: Tensor, uv_matrix: np.ndarray) -> Tensor:
@@ -57,13 +61,13 @@ def composite(
     previous: Tensor | None,
     uv_matrix: np.ndarray,
     crossfade: float,
-    grading: Grading = _NO_GRADING,
+    grading: Grading = NO_GRADING,
 ) -> Tensor:
     """One output frame: mix(previous, warped current, crossfade), then the grading (in [0, 1])."""
     colour = warp_uv(current, uv_matrix)
     if previous is not None and crossfade < 1.0:
         colour = previous + (colour - previous) * float(crossfade)
-    if grading == _NO_GRADING:
+    if grading == NO_GRADING:
         return colour.clamp(0.0, 1.0)
     return grade_reference(colour, grading)
 

@@ -62,8 +62,14 @@ def to_tensor(shot: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(shot.astype(np.float32) / 255.0).permute(2, 0, 1).unsqueeze(0)
 
 
-def test_window_shows_the_frame_through_the_shader(window):
+@pytest.mark.parametrize("grading", [
+    Grading(brightness=0.05, contrast=1.3, saturation=0.6, gamma=1.4),
+    Grading(contrast=1.6),  # each compiles another variant of the shader (fragment_defines)
+    Grading(gamma=0.5),
+])
+def test_window_shows_the_frame_through_the_shader(window, grading):
     display, _ = window
+    display.grading = grading
     state = State(look=Look(chain=()), overlay=False)
     frame = smooth_frame()
     shot = draw_and_grab(display, state, frame, fraction=0.0)
@@ -90,6 +96,20 @@ def test_between_frame_motion_in_the_shader(window):
     assert (half - expected)[inner].abs().mean() < 2 / 255
     assert (half - still)[inner].abs().mean() > 5 / 255  # it really moved without a new frame
     assert display.uploads == 1  # no new texture upload for the motion
+
+
+def test_crossfade_mixes_the_previous_and_the_current_frame(window):
+    display, _ = window
+    display.grading, display.motion = Grading(), "crossfade"
+    state = State(look=Look(chain=(ChainLink("zoom", {"scale": 0.2}),)), overlay=False)
+    first, second = (torch.round(smooth_frame(seed) * 255) / 255 for seed in (2, 3))
+    draw_and_grab(display, state, first, fraction=0.0)
+    shots = {f: to_tensor(draw_and_grab(display, state, second, fraction=f)) if f == 0.0
+             else to_tensor(display_draw(display, fraction=f)) for f in (0.0, 0.5, 1.0)}
+    for fraction, shot in shots.items():
+        expected = first + (second - first) * fraction  # no motion in crossfade mode
+        assert (shot - expected).abs().mean() < 1.5 / 255, fraction
+    assert (shots[0.5] - shots[1.0]).abs().mean() > 5 / 255
 
 
 def display_draw(display, fraction):

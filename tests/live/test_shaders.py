@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+
 import numpy as np
 import pytest
 import torch
@@ -13,12 +15,15 @@ from livedream.live.shaders import (
     ShaderSource,
     chain_motion,
     compile_error,
+    display_uniforms,
+    fragment_defines,
     grade_reference,
     load_shader,
     motion_power,
     motion_reference,
     motion_uv_matrix,
     parse_info_log,
+    with_defines,
 )
 from livedream.look import ChainLink
 from livedream.transforms import apply_chain
@@ -65,6 +70,48 @@ def test_info_log_line_offset_and_unparsed_lines():
     assert parsed == [(None, "linker said no"), (9, "error: x")]
     source = ShaderSource(__import__("pathlib").Path("a.glsl"), BROKEN, "fragment")
     assert "a.glsl:6:" in str(compile_error(source, "0:8(1): error: x", line_offset=2))
+
+
+def test_defines_go_after_the_version_line_and_keep_the_line_numbers():
+    text = with_defines(BROKEN, ("A", "B"))
+    lines = text.splitlines()
+    assert lines[:4] == ["#version 330 core", "#define A 1", "#define B 1", "#line 2"]
+    assert lines[4:] == BROKEN.splitlines()[1:]
+    assert with_defines(BROKEN, ()) == BROKEN
+    # A comment before #version; and a file without one (defines first, numbering from 1).
+    commented = "// hi\n#version 330 core\nvoid main() {}\n"
+    assert with_defines(commented, ("X",)).splitlines() == [
+        "// hi", "#version 330 core", "#define X 1", "#line 3", "void main() {}"]
+    assert with_defines("void main() {}", ("X",)).splitlines() == [
+        "#define X 1", "#line 1", "void main() {}"]
+
+
+@pytest.mark.parametrize(("crossfade", "grading", "expected"), [
+    (False, Grading(), ()),
+    (True, Grading(), ("LIVEDREAM_CROSSFADE",)),
+    (False, Grading(gamma=2.0), ("LIVEDREAM_GAMMA",)),
+    (False, Grading(contrast=1.2), ("LIVEDREAM_GRADE",)),
+    (False, Grading(brightness=-0.1), ("LIVEDREAM_GRADE",)),
+    (True, Grading(saturation=0.0, gamma=0.5),
+     ("LIVEDREAM_CROSSFADE", "LIVEDREAM_GRADE", "LIVEDREAM_GAMMA")),
+])
+def test_fragment_defines_compile_in_only_the_stages_in_use(crossfade, grading, expected):
+    assert fragment_defines(crossfade, grading) == expected
+
+
+def test_display_uniforms_name_the_shaders_uniforms_and_are_column_major():
+    uv = np.arange(9.0).reshape(3, 3)
+    uniforms = display_uniforms(uv, 0.25, Grading(contrast=1.5, gamma=2.0))
+    frag = load_shader("display", "fragment").text
+    assert all(f" {name};" in frag for name in uniforms), sorted(uniforms)
+    assert uniforms["u_motion"] == (0.0, 3.0, 6.0, 1.0, 4.0, 7.0, 2.0, 5.0, 8.0)
+    assert (uniforms["u_crossfade"], uniforms["u_contrast"], uniforms["u_gamma"]) == (0.25, 1.5, 2.0)
+
+
+def test_shipped_fragment_shader_knows_every_define():
+    frag = load_shader("display", "fragment").text
+    every = fragment_defines(True, Grading(contrast=2.0, gamma=2.0))
+    assert all(f"#ifdef {name}" in frag for name in every)
 
 
 def test_grade_reference_hand_computed():
@@ -135,21 +182,24 @@ def test_non_geometric_links_add_no_motion():
 
 
 @pytest.mark.display
-def test_broken_glsl_file_error_names_file_and_line(xvfb_display, tmp_path):
-    from livedream.live import display
+@pytest.mark.parametrize("defines", [(), ("LIVEDREAM_CROSSFADE", "LIVEDREAM_GAMMA")])
+def test_broken_glsl_file_error_names_file_and_line(xvfb_display, tmp_path, defines):
+    # pyglet only once Xvfb is up (the package's `gl` attribute is pyglet.gl, not the module)
+    display_gl = importlib.import_module("livedream.live.display.gl")
 
     path = tmp_path / "broken.frag.glsl"
     path.write_text(BROKEN)
-    window = display.pyglet.window.Window(32, 32, visible=False, config=display.gl.Config(
+    window = display_gl.pyglet.window.Window(32, 32, visible=False, config=display_gl.gl.Config(
         major_version=3, minor_version=3, forward_compatible=True, double_buffer=True))
     try:
         with pytest.raises(ShaderCompileError) as info:
-            display.compile_program(load_shader("display", "vertex"),
-                                    load_shader(str(path), "fragment"))
+            display_gl.compile_program(load_shader("display", "vertex"),
+                                       load_shader(str(path), "fragment"), defines)
     finally:
         window.close()
     text = str(info.value)
-    # Mesa reports the missing ';' where the next statement starts (line 6).
+    # Mesa reports the missing ';' where the next statement starts (line 6); with defines
+    # inserted, the #line directive keeps the file's numbering.
     assert f"{path}:6:" in text or f"{path}:5:" in text, text
     assert "fragment shader failed" in text
 
@@ -170,6 +220,26 @@ def test_motion_power_takes_the_matrix_log_once_per_chain(monkeypatch) -> None:
         shaders.motion_power(per_frame, fraction)
     np.testing.assert_allclose(first @ first, per_frame, atol=1e-9)  # a true square root
     assert len(calls) == 1
+
+
+@pytest.mark.parametrize("chain", [
+    (ChainLink("zoom", {"scale": 0.05}),),
+    (ChainLink("rotate", {"degrees": 4.0}), ChainLink("zoom", {"scale": -0.03})),
+    (ChainLink("affine", {"a": 1.02, "b": 0.03, "c": -0.01, "d": 0.99, "tx": 0.02, "ty": -0.01}),),
+    (),
+])
+def test_motion_uv_matrix_is_the_fractional_power_in_uv(chain) -> None:
+    """Oracle: scipy's fractional_matrix_power of the pixel map, moved into uv coordinates."""
+    import scipy.linalg
+
+    w, h = 96, 54
+    per_frame = chain_motion(chain, w, h)
+    to_pixels = np.array([[w, 0.0, -w / 2], [0.0, h, -h / 2], [0, 0, 1]])
+    for fraction in (0.0, 0.1, 0.5, 0.77, 1.0):
+        power = np.real(scipy.linalg.fractional_matrix_power(per_frame, fraction))
+        expected = np.linalg.inv(to_pixels) @ power @ to_pixels
+        np.testing.assert_allclose(motion_uv_matrix(per_frame, fraction, w, h), expected,
+                                   atol=1e-10)
 
 
 @pytest.mark.parametrize("scale", [0.0, 1e-3, 0.3, 2.0, 40.0])

@@ -32,8 +32,8 @@ from livedream.live.clock import RateMeter
 from livedream.live.display.gl import (
     DisplayUnavailableError,
     OutputTarget,
+    QuadProgram,
     Texture,
-    compile_program,
     gl,
     pyglet,
     require_pyglet,
@@ -43,6 +43,8 @@ from livedream.live.overlay import overlay_text
 from livedream.live.shaders import (
     Grading,
     chain_motion,
+    display_uniforms,
+    fragment_defines,
     load_shader,
     motion_uv_matrix,
 )
@@ -92,10 +94,9 @@ class WindowDisplay:
                 visible=visible, screen=self._screen)
         except (pyglet.window.NoSuchConfigException, pyglet.gl.ContextException) as exc:
             raise DisplayUnavailableError(f"no OpenGL 3.3 context: {exc}; use --headless") from None
-        self.program = compile_program(load_shader(shader, "vertex"),
-                                       load_shader(shader, "fragment"))
-        self._quad = self.program.vertex_list(
-            4, gl.GL_TRIANGLE_STRIP, position=("f", (-1, -1, 1, -1, -1, 1, 1, 1)))
+        self._sources = (load_shader(shader, "vertex"), load_shader(shader, "fragment"))
+        self._programs: dict[tuple[str, ...], QuadProgram] = {}
+        self.program()  # compiled now: a broken shader fails at the start, not mid-show
         self._textures = [Texture(width, height), Texture(width, height)]
         self._target = OutputTarget(width, height)
         self.output = output  # an OutputStream fed with the picture drawn, or None
@@ -219,6 +220,15 @@ class WindowDisplay:
         width, height = self.frame_size
         self._per_frame_motion = chain_motion(self._motion_chain, width, height)
 
+    def program(self) -> QuadProgram:
+        """The display shader compiled with the stages this redraw needs (`fragment_defines`:
+        the previous frame only for crossfades, grading only off neutral); each variant once."""
+        defines = fragment_defines(self.motion == "crossfade", self.grading)
+        program = self._programs.get(defines)
+        if program is None:
+            program = self._programs[defines] = QuadProgram(*self._sources, defines)
+        return program
+
     def elapsed_fraction(self, now: float | None = None) -> float:
         """How far (0..1) the display is between the last dream frame and the expected next."""
         if self._last_arrival is None:
@@ -244,20 +254,11 @@ class WindowDisplay:
             uv = np.eye(3)
         crossfade = f if (self.motion == "crossfade" and self.uploads > 1) else 1.0
         self._target.bind()
-        program = self.program
-        program.use()
         gl.glActiveTexture(gl.GL_TEXTURE0)
         gl.glBindTexture(gl.GL_TEXTURE_2D, self._textures[self._current].id)
         gl.glActiveTexture(gl.GL_TEXTURE1)
         gl.glBindTexture(gl.GL_TEXTURE_2D, self._textures[self._current ^ 1].id)
-        program["u_current"] = 0
-        program["u_previous"] = 1
-        program["u_motion"] = tuple(float(v) for v in uv.T.flatten())  # GLSL is column-major
-        program["u_crossfade"] = float(crossfade)
-        for key in ("brightness", "contrast", "saturation", "gamma"):
-            program[f"u_{key}"] = float(getattr(self.grading, key))
-        self._quad.draw(gl.GL_TRIANGLE_STRIP)
-        program.stop()
+        self.program().draw(display_uniforms(uv, crossfade, self.grading))
         gl.glActiveTexture(gl.GL_TEXTURE0)
         wanted = self.output is not None and self.output.wanted()
         if wanted:
@@ -354,6 +355,8 @@ class WindowDisplay:
             except Exception as exc:  # the recording is still finalised by its owner
                 log.error("last output frame from the window failed: %r", exc)
         self._target.delete()
+        for program in self._programs.values():
+            program.delete()
         for texture in self._textures:
             texture.delete()
         self.window.close()

@@ -7,12 +7,13 @@ Only this package (`livedream.live.display`) imports pyglet, and only when a win
 from __future__ import annotations
 
 import ctypes
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
 from livedream.errors import LivedreamError
-from livedream.live.shaders import ShaderSource, compile_error, fit_rect
+from livedream.live.shaders import ShaderSource, compile_error, fit_rect, with_defines
 
 try:  # pyglet needs an X display (or EGL) as soon as pyglet.gl is imported.
     import pyglet
@@ -37,13 +38,15 @@ def require_pyglet() -> None:
             "or run under an X server / xvfb-run")
 
 
-def compile_program(vertex: ShaderSource, fragment: ShaderSource) -> Any:
-    """Compile and link a GL program; errors name the shader file and line."""
+def compile_program(vertex: ShaderSource, fragment: ShaderSource,
+                    defines: Sequence[str] = ()) -> Any:
+    """Compile and link a GL program, with `#define NAME 1` for each of `defines` in both
+    stages; errors name the shader file and line."""
     require_pyglet()
     shaders = []
     for source, kind in ((vertex, "vertex"), (fragment, "fragment")):
         try:
-            shaders.append(Shader(source.text, kind))
+            shaders.append(Shader(with_defines(source.text, defines), kind))
         except ShaderException as exc:
             message = str(exc)
             info_log = message.split("shader: \n", 1)[-1]
@@ -52,6 +55,31 @@ def compile_program(vertex: ShaderSource, fragment: ShaderSource) -> Any:
         return ShaderProgram(*shaders)
     except ShaderException as exc:
         raise compile_error(fragment, str(exc).split("\n", 1)[-1]) from None
+
+
+class QuadProgram:
+    """A compiled program and its full-target quad (`position` in [-1, 1]^2). `draw` sets only
+    the uniforms the driver kept: a compile-time variant, or a custom shader, may drop some."""
+
+    def __init__(self, vertex: ShaderSource, fragment: ShaderSource,
+                 defines: Sequence[str] = ()) -> None:
+        self.defines = tuple(defines)
+        self.program = compile_program(vertex, fragment, self.defines)
+        self.quad = self.program.vertex_list(
+            4, gl.GL_TRIANGLE_STRIP, position=("f", (-1, -1, 1, -1, -1, 1, 1, 1)))
+        self.active = frozenset(self.program.uniforms)
+
+    def draw(self, uniforms: Mapping[str, Any]) -> None:
+        self.program.use()
+        for name, value in uniforms.items():
+            if name in self.active:
+                self.program[name] = value
+        self.quad.draw(gl.GL_TRIANGLE_STRIP)
+        self.program.stop()
+
+    def delete(self) -> None:
+        self.quad.delete()
+        self.program.delete()
 
 
 class Texture:
