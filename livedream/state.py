@@ -48,6 +48,7 @@ from livedream.flow.params import FLOW_PARAMS
 from livedream.look import Look
 from livedream.paramnames import SHOW_PARAMS, coerce, resolve_param, set_look_param
 from livedream.params import Param, Value
+from livedream.speed_params import SpeedReading
 from livedream.tempo.modulate import check_targets
 from livedream.tempo.modulators import MAX_MODULATORS, Modulator
 from livedream.tempo.quantize import check_mode
@@ -82,6 +83,7 @@ class State:
     tempo_taps: tuple[float, ...] = ()  # recent tap times (tap tempo)
     tempo_resyncs: int = 0  # ResyncTempo: a downbeat now
     quantize: str = "off"  # look switches wait for: off, beat, bar, 2bars, 4bars
+    speed: SpeedReading = SpeedReading()  # the frame governor's choice (it refreshes this)
 
 
 @dataclass(frozen=True)

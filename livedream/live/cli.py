@@ -243,7 +243,7 @@ def run(args: argparse.Namespace) -> int:
                              reply_port=args.osc_reply_port)
             stack.callback(osc.close)
         tempo = open_tempo(args, SystemClock(), stack)
-        observers = [governor.on_state]
+        observers = []
         if args.midi_in or args.midi_out:
             observers.append(open_midi_control(args, queue, stack, tempo).on_state)
         stream = output_stream(args, size, stack, device)
@@ -266,6 +266,7 @@ def run(args: argparse.Namespace) -> int:
                           seed=seed, observers=observers, autocast=autocast, outputs=outputs,
                           look_filters=[tempo, governor], dream_fn=dream_fn)
         tempo.attach(loop.dispatcher)  # tempo commands, the beat in the state, quantisation
+        governor.attach(loop.dispatcher)  # speed.* params live; its choice in State.speed
         stack.callback(loop.close)  # finalise the recording whatever happens
         if not args.headless:
             window.current_state = lambda: loop.dispatcher.state  # the overlay follows knobs

@@ -22,7 +22,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from livedream.look import Look
-from livedream.speed_params import DREAM_SCALE
+from livedream.speed_params import DREAM_SCALE, SpeedReading
 from livedream.state import State, setting
 
 #: Scales the governor moves between are multiples of this (no needless tiny resizes).
@@ -178,6 +178,25 @@ class FrameGovernor:
         self._bound: int | None = None  # the look's iterations last seen
         self._last_now: float | None = None
         self._last_period = 0.0
+        self.dispatcher: Any = None
+
+    def attach(self, dispatcher: Any) -> FrameGovernor:
+        """Keep `State.speed` (`/livedream/speed`, `/livedream/state`) at the governor's choice:
+        refreshed when the choice changes or the frame time moves by 10 %, not every frame."""
+        self.dispatcher = dispatcher
+        dispatcher.observers.append(self.on_state)
+        return self
+
+    def reading(self) -> SpeedReading:
+        choice = self.governor.choice
+        return SpeedReading(choice.iterations, choice.scale, round(choice.frame_ms or 0.0, 2))
+
+    def _refresh(self) -> None:
+        if self.dispatcher is None:
+            return
+        reading = self.reading()
+        if reading.differs(self.dispatcher.state.speed):
+            self.dispatcher.amend(lambda s: replace(s, speed=reading))
 
     def scale(self) -> float:
         return self.governor.scale
@@ -214,6 +233,7 @@ class FrameGovernor:
                                      reset=self._bound is None)
             self._bound = iterations
         chosen = self.governor.iterations
+        self._refresh()
         if chosen == iterations:
             return look
         return replace(look, dream=replace(look.dream, iterations=chosen))

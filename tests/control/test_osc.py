@@ -129,6 +129,7 @@ DECODE_TABLE = [
     ("/livedream/mod/clear", [], ClearModulator(None)),
     ("/livedream/mod/clear", [1], ClearModulator(1)),
     ("/livedream/mod/count", [], QueryState()),
+    ("/livedream/speed", [], QueryState()),
 ]
 
 

@@ -177,3 +177,86 @@ def test_seconds_long_frames_are_cut_at_once() -> None:
     for _ in range(3):  # the first measured frame counts even when it is seconds long
         clock.advance(1.0 * governor(look, clock.now()).dream.iterations)
     assert governor.governor.iterations == 1
+
+
+def test_the_state_carries_the_governors_choice_for_osc() -> None:
+    """Attached to the loop's dispatcher, the governor keeps `State.speed` at its choice (a
+    state update when it changes, not every frame); `/livedream/speed` and the dump read it."""
+    from livedream.control.osc import decode, dump_messages, echo_messages
+
+    loop, fake, governor = make_loop(cost=0.1)
+    governor.attach(loop.dispatcher)
+    updates = []
+    loop.dispatcher.observers.append(
+        lambda old, new: updates.append(new.speed) if new.speed != old.speed else None)
+    loop.run(max_frames=40)
+    speed = loop.dispatcher.state.speed
+    assert speed.iterations == 1 and speed.scale == governor.scale() < 1.0
+    assert speed.frame_ms > 0 and len(updates) < 30  # refreshed on changes, not per frame
+    assert [u.iterations for u in updates][:1] == [3]  # the look's 3 iterations came first
+    command = decode("/livedream/speed", [])
+    assert echo_messages("/livedream/speed", command, loop.dispatcher.state) == [
+        ("/livedream/speed", [1, speed.scale, speed.frame_ms])]
+    assert dict(dump_messages(loop.dispatcher.state))["/livedream/speed"] == [
+        1, speed.scale, speed.frame_ms]
+    fake.cost = 0.002
+    loop.run(max_frames=200)
+    assert loop.dispatcher.state.speed.iterations == 3
+    assert loop.dispatcher.state.speed.scale == 1.0
+
+
+def test_speed_reading_changes_worth_a_state_update() -> None:
+    from livedream.speed_params import SpeedReading
+
+    base = SpeedReading(2, 0.75, 100.0)
+    assert not base.differs(SpeedReading(2, 0.75, 95.0))  # frame time within 10 %
+    assert base.differs(SpeedReading(2, 0.75, 85.0))
+    assert base.differs(SpeedReading(1, 0.75, 100.0)) and base.differs(SpeedReading(2, 0.7, 100.0))
+    assert SpeedReading(2, 1.0, 5.0).differs(SpeedReading())  # the first measurement
+
+
+def test_livedream_run_answers_speed_with_the_live_choice(monkeypatch) -> None:
+    """End to end: `/livedream/speed` to a running show returns what its governor chose."""
+    import os
+    import signal
+    import socket
+    import threading
+    import time
+
+    from livedream.cli import main
+    from livedream.control.osc import build_message, parse_datagram
+    from livedream.models import registry
+    from tests.reliability.show import free_udp_port
+    from tests.tiny_model import tiny_load_model
+
+    monkeypatch.setattr(registry, "load_model", tiny_load_model)
+    osc_port = free_udp_port()
+    controller = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    controller.bind(("127.0.0.1", 0))
+    controller.settimeout(0.2)
+    got: list[list[object]] = []
+
+    def ask() -> None:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not (got and got[-1][2] > 0):
+            controller.sendto(build_message("/livedream/speed", []), ("127.0.0.1", osc_port))
+            try:
+                for address, args in parse_datagram(controller.recvfrom(65536)[0]):
+                    if address == "/livedream/speed":
+                        got.append(list(args))
+            except TimeoutError:
+                continue
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    thread = threading.Thread(target=ask, daemon=True)
+    thread.start()
+    try:
+        code = main(["run", "--headless", "--device", "cpu", "--size", "64x48", "--layer",
+                     "conv2", "--osc-port", str(osc_port), "--oscquery-port", "0",
+                     "--target-fps", "12", "--seconds", "60"])
+        thread.join(10)
+    finally:
+        controller.close()
+    assert code == 0 and got, "no /livedream/speed reply"
+    iterations, scale, frame_ms = got[-1]
+    assert iterations >= 1 and 0.25 <= scale <= 1.0 and frame_ms > 0

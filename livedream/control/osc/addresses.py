@@ -129,6 +129,11 @@ def _beat(state: State) -> list[Any]:
     return [t.bar + 1, t.beat_in_bar, t.beats_per_bar, t.source, int(t.running)]
 
 
+def _speed(state: State) -> list[Any]:
+    reading = state.speed
+    return [reading.iterations, reading.scale, reading.frame_ms]
+
+
 def _mod_build(address: str, tail: str, args: Args) -> Command:
     index, _, key = tail.partition("/")
     if not index.isdigit() or len(index) > 3 or key not in MOD_KEYS:
@@ -226,6 +231,10 @@ ROUTES: tuple[Route, ...] = (
     Route("tempo/beat", "", "reply with bar, beat in bar, beats per bar, tempo source, running",
           "same address, `i i i s i`", lambda address, _tail, args: trigger(
               address, args, QueryState()), same_address(_beat), _beat, "iiisi"),
+    Route("speed", "", "reply with the frame governor's choice: iterations per dream frame, "
+          "dream scale, smoothed frame time in ms (0 before any); its target is "
+          "`param/speed/target_fps`", "same address, `i f f`", lambda address, _tail, args:
+          trigger(address, args, QueryState()), same_address(_speed), _speed, "iff"),
     Route("quantize", "s", "look switches (preset, transform, chain, layer) wait for the next: "
           + " \\| ".join(QUANTIZE_MODES), "same address, `s`",
           one_name("quantize mode", SetQuantize), same_address(lambda s: [s.quantize]),
