@@ -21,6 +21,7 @@ from livedream.look import DREAM_PARAMS
 from livedream.paramnames import SHOW_PARAMS
 from livedream.params import Param
 from livedream.presets import list_presets
+from livedream.speed_params import DREAM_SCALE
 from livedream.state import EASE, SOURCE_MIX
 from livedream.tempo.modulators import MAX_MODULATORS, MOD_KEYS, MOD_PARAMS
 from livedream.tempo.quantize import QUANTIZE_MODES
@@ -105,6 +106,10 @@ def validate_dump(dump: list[tuple[str, list]]) -> dict[str, list]:
             assert bar >= 1 and 1 <= beat <= per_bar and source in SOURCES and running in (0, 1)
         elif path == "quantize":
             assert args[0] in QUANTIZE_MODES, args
+        elif path == "speed":  # the governor's choice: iterations, dream scale, frame ms
+            iterations, scale, frame_ms = args
+            assert iterations >= 0 and frame_ms >= 0, args
+            assert DREAM_SCALE.lo - 1e-6 <= scale <= DREAM_SCALE.hi + 1e-6, args
         elif path == "mod/count":
             assert 0 <= args[0] <= MAX_MODULATORS, args
         elif path.startswith("mod/"):
