@@ -217,26 +217,20 @@ def test_speed_reading_changes_worth_a_state_update() -> None:
 
 def test_livedream_run_answers_speed_with_the_live_choice(monkeypatch) -> None:
     """End to end: `/livedream/speed` to a running show returns what its governor chose."""
-    import os
-    import signal
     import socket
-    import threading
     import time
 
-    from livedream.cli import main
     from livedream.control.osc import build_message, parse_datagram
-    from livedream.models import registry
+    from tests.live.show_in_process import run_with_controller
     from tests.reliability.show import free_udp_port
-    from tests.tiny_model import tiny_load_model
 
-    monkeypatch.setattr(registry, "load_model", tiny_load_model)
     osc_port = free_udp_port()
     controller = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     controller.bind(("127.0.0.1", 0))
     controller.settimeout(0.2)
     got: list[list[object]] = []
 
-    def ask() -> None:
+    def ask() -> None:  # until a reply carries a measured frame time
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and not (got and got[-1][2] > 0):
             controller.sendto(build_message("/livedream/speed", []), ("127.0.0.1", osc_port))
@@ -246,15 +240,10 @@ def test_livedream_run_answers_speed_with_the_live_choice(monkeypatch) -> None:
                         got.append(list(args))
             except TimeoutError:
                 continue
-        os.kill(os.getpid(), signal.SIGTERM)
 
-    thread = threading.Thread(target=ask, daemon=True)
-    thread.start()
     try:
-        code = main(["run", "--headless", "--device", "cpu", "--size", "64x48", "--layer",
-                     "conv2", "--osc-port", str(osc_port), "--oscquery-port", "0",
-                     "--target-fps", "12", "--seconds", "60"])
-        thread.join(10)
+        code = run_with_controller(monkeypatch, ask, "--osc-port", str(osc_port),
+                                   "--target-fps", "12")
     finally:
         controller.close()
     assert code == 0 and got, "no /livedream/speed reply"

@@ -2,24 +2,19 @@
 
 from __future__ import annotations
 
-import os
-import signal
 import socket
-import threading
 import time
 
 import pytest
 
 from livedream.cli import main
 from livedream.control.osc import build_message
-from livedream.models import registry
+from tests.live.show_in_process import run_with_controller
 from tests.reliability.show import free_udp_port
-from tests.tiny_model import tiny_load_model
 
 
 def test_echo_arrives_at_the_reply_port_not_the_sending_port(
         monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(registry, "load_model", tiny_load_model)
     osc_port = free_udp_port()
     listen = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     listen.bind(("127.0.0.1", 0))
@@ -42,15 +37,10 @@ def test_echo_arrives_at_the_reply_port_not_the_sending_port(
             got["at_sender"] = send.recvfrom(65536)[0]
         except TimeoutError:
             pass
-        os.kill(os.getpid(), signal.SIGTERM)
 
-    thread = threading.Thread(target=controller, daemon=True)
-    thread.start()
     try:
-        code = main(["run", "--headless", "--device", "cpu", "--size", "64x48", "--layer",
-                     "conv2", "--osc-port", str(osc_port), "--oscquery-port", "0",
-                     "--osc-reply-port", str(listen.getsockname()[1]), "--seconds", "60"])
-        thread.join(10)
+        code = run_with_controller(monkeypatch, controller, "--osc-port", str(osc_port),
+                                   "--osc-reply-port", str(listen.getsockname()[1]))
     finally:
         listen.close()
         send.close()

@@ -26,6 +26,14 @@ def decode_rgb(path: Path) -> list[np.ndarray]:
         return [frame.to_ndarray(format="rgb24") for frame in container.decode(video=0)]
 
 
+def write_clip(path: Path, fps: int, frames: int, shape: tuple[int, int]) -> Path:
+    """`frames` smooth frames of `shape` (height, width) recorded at `fps`; the path."""
+    with Mp4Writer(path, fps=fps) as writer:
+        for t in range(frames):
+            writer.write(smooth_frame(*shape, t))
+    return path
+
+
 def test_frames_round_trip_as_h264_with_high_psnr(tmp_path: Path) -> None:
     path = tmp_path / "clip.mp4"
     inputs = [smooth_frame(48, 64, t) for t in range(12)]
@@ -49,21 +57,14 @@ def test_frames_round_trip_as_h264_with_high_psnr(tmp_path: Path) -> None:
 
 def test_small_frames_encode_on_one_thread(tmp_path: Path) -> None:
     """x264 writes its settings into the stream (an SEI): small frames say threads=1."""
-    path = tmp_path / "small.mp4"
-    with Mp4Writer(path, fps=30) as writer:
-        for t in range(3):
-            writer.write(smooth_frame(180, 320, t))
-    settings = path.read_bytes()
+    settings = write_clip(tmp_path / "small.mp4", 30, 3, (180, 320)).read_bytes()
     assert b" threads=1 " in settings and b"sliced_threads=0" in settings
     assert x264_threads(320, 180) == 1 and x264_threads(640, 360) == 1
     assert x264_threads(1280, 720) == 0  # x264's own choice (slice threads) for large frames
 
 
 def test_file_is_fragmented_with_a_keyframe_every_second(tmp_path: Path) -> None:
-    path = tmp_path / "frag.mp4"
-    with Mp4Writer(path, fps=10) as writer:
-        for t in range(35):
-            writer.write(smooth_frame(32, 32, t))
+    path = write_clip(tmp_path / "frag.mp4", 10, 35, (32, 32))
     data = path.read_bytes()
     assert b"moof" in data and data.count(b"moof") >= 4  # 35 frames at 10 fps: >= 4 fragments
     with av.open(str(path)) as container:
