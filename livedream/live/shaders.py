@@ -215,25 +215,13 @@ def chain_motion(chain: tuple[ChainLink, ...], width: int, height: int) -> np.nd
     return total
 
 
-def motion_power(per_frame: np.ndarray, fraction: float) -> np.ndarray:
-    """`per_frame` to the power `fraction` in [0, 1] (a flip or a collapse gives identity)."""
-    fraction = min(1.0, max(0.0, float(fraction)))
-    if fraction == 0.0 or np.allclose(per_frame, np.eye(3)):
-        return np.eye(3)
-    if fraction == 1.0:
-        return per_frame.copy()
-    log_m = _matrix_log(tuple(per_frame.ravel().tolist()))
-    if log_m is None:
-        return np.eye(3)
-    return _exp_series_at(_exp_series(log_m), fraction)
-
-
 _TAYLOR_POWERS = np.arange(18)  # ||scaled|| <= 1/4: the 18th term is below 1e-29
 
 
-def _exp_series(a: np.ndarray) -> tuple[np.ndarray, int]:
+def exp_series(a: np.ndarray) -> tuple[np.ndarray, int]:
     """(terms, squarings) with exp(f a) = (sum_k f^k terms[k]) ^ (2^squarings) for f in [0, 1]:
-    scaling and squaring of the Taylor series, the terms computed once per matrix."""
+    scaling and squaring of the Taylor series (error ~1e-16 relative), the terms computed once
+    per matrix. Plain numpy, no LAPACK: scipy's `expm` per frame woke its BLAS pool, which spins."""
     norm = float(np.abs(a).sum(axis=0).max())
     squarings = max(0, math.ceil(math.log2(norm / 0.25))) if norm > 0.25 else 0
     scaled = a / (2.0 ** squarings)
@@ -243,18 +231,13 @@ def _exp_series(a: np.ndarray) -> tuple[np.ndarray, int]:
     return np.stack(terms), squarings
 
 
-def _exp_series_at(series: tuple[np.ndarray, int], fraction: float) -> np.ndarray:
+def exp_series_at(series: tuple[np.ndarray, int], fraction: float) -> np.ndarray:
+    """exp(fraction * a) from `exp_series(a)`, fraction in [0, 1]."""
     terms, squarings = series
     result = np.tensordot(fraction ** _TAYLOR_POWERS, terms, axes=1)
     for _ in range(squarings):
         result = result @ result
     return result
-
-
-def expm3(a: np.ndarray) -> np.ndarray:
-    """exp of a small matrix (error ~1e-16 relative): plain numpy, no LAPACK call (scipy's
-    `expm` woke its BLAS thread pool each time, and the pool spins)."""
-    return _exp_series_at(_exp_series(a), 1.0)
 
 
 @functools.lru_cache(maxsize=16)
@@ -288,7 +271,7 @@ def _uv_motion(flat: tuple[float, ...], width: int, height: int
     from_pixels = np.linalg.inv(to_pixels)
     uv_per_frame = from_pixels @ per_frame @ to_pixels
     log_m = None if np.allclose(per_frame, np.eye(3)) else _matrix_log(flat)
-    series = None if log_m is None else _exp_series(from_pixels @ log_m @ to_pixels)
+    series = None if log_m is None else exp_series(from_pixels @ log_m @ to_pixels)
     return uv_per_frame, series
 
 
@@ -304,7 +287,7 @@ def motion_uv_matrix(per_frame: np.ndarray, fraction: float, width: int, height:
         return uv_per_frame.copy()
     if fraction == 0.0 or series is None:
         return np.eye(3)
-    return _exp_series_at(series, fraction)
+    return exp_series_at(series, fraction)
 
 
 def motion_reference(frame: Tensor, uv_matrix: np.ndarray) -> Tensor:

@@ -19,7 +19,6 @@ from livedream.live.shaders import (
     fragment_defines,
     grade_reference,
     load_shader,
-    motion_power,
     motion_reference,
     motion_uv_matrix,
     parse_info_log,
@@ -125,15 +124,17 @@ def test_grade_reference_hand_computed():
     assert np.allclose(out.flatten().numpy(), expected, atol=1e-6)
 
 
-def test_motion_power_composes():
+def test_motion_uv_matrix_composes():
     chain = (ChainLink("zoom", {"scale": 0.1}), ChainLink("rotate", {"degrees": 8.0}))
     per_frame = chain_motion(chain, 64, 48)
-    half = motion_power(per_frame, 0.5)
-    assert np.allclose(half @ half, per_frame, atol=1e-9)
-    assert np.allclose(motion_power(per_frame, 0.0), np.eye(3))
-    assert np.allclose(motion_power(per_frame, 1.0), per_frame)
+    full = motion_uv_matrix(per_frame, 1.0, 64, 48)
+    half = motion_uv_matrix(per_frame, 0.5, 64, 48)
+    assert np.allclose(half @ half, full, atol=1e-9)
+    assert np.allclose(motion_uv_matrix(per_frame, 0.0, 64, 48), np.eye(3))
     flip = np.diag([-1.0, 1.0, 1.0])
-    assert np.allclose(motion_power(flip, 0.5), np.eye(3))  # no real root: no motion
+    assert np.allclose(motion_uv_matrix(flip, 0.5, 64, 48), np.eye(3))  # no real root: none
+    assert np.allclose(motion_uv_matrix(flip, 1.0, 64, 48), np.diag([-1.0, 1.0, 1.0])
+                       + np.array([[0, 0, 1.0], [0, 0, 0], [0, 0, 0]]))  # a whole frame: exact
 
 
 @pytest.mark.parametrize(
@@ -205,7 +206,7 @@ def test_broken_glsl_file_error_names_file_and_line(xvfb_display, tmp_path, defi
     assert "fragment shader failed" in text
 
 
-def test_motion_power_takes_the_matrix_log_once_per_chain(monkeypatch) -> None:
+def test_motion_uv_matrix_takes_the_matrix_log_once_per_chain(monkeypatch) -> None:
     """The window asks for per_frame ** fraction at 60 Hz: the logarithm is computed once."""
     import scipy.linalg
 
@@ -215,11 +216,13 @@ def test_motion_power_takes_the_matrix_log_once_per_chain(monkeypatch) -> None:
     real_logm = scipy.linalg.logm
     monkeypatch.setattr(scipy.linalg, "logm", lambda m: calls.append(1) or real_logm(m))
     shaders._matrix_log.cache_clear()
+    shaders._uv_motion.cache_clear()
     per_frame = shaders.chain_motion((ChainLink("rotate", {"degrees": 3.0}),), 64, 48)
-    first = shaders.motion_power(per_frame, 0.5)
+    first = motion_uv_matrix(per_frame, 0.5, 64, 48)
     for fraction in (0.25, 0.5, 0.75):
-        shaders.motion_power(per_frame, fraction)
-    np.testing.assert_allclose(first @ first, per_frame, atol=1e-9)  # a true square root
+        motion_uv_matrix(per_frame, fraction, 64, 48)
+    whole = motion_uv_matrix(per_frame, 1.0, 64, 48)
+    np.testing.assert_allclose(first @ first, whole, atol=1e-9)  # a true square root
     assert len(calls) == 1
 
 
@@ -244,15 +247,19 @@ def test_motion_uv_matrix_is_the_fractional_power_in_uv(chain) -> None:
 
 
 @pytest.mark.parametrize("scale", [0.0, 1e-3, 0.3, 2.0, 40.0])
-def test_expm3_matches_scipy(scale: float) -> None:
-    """The per-frame matrix exponential against scipy's (the oracle), small to large norms."""
+def test_exp_series_matches_scipy(scale: float) -> None:
+    """The per-frame matrix exponential against scipy's (the oracle), small to large norms,
+    at fractions of the matrix."""
     import scipy.linalg
 
-    from livedream.live.shaders import expm3
+    from livedream.live.shaders import exp_series, exp_series_at
 
     rng = np.random.default_rng(7)
     a = rng.normal(size=(3, 3)) * scale
-    np.testing.assert_allclose(expm3(a), scipy.linalg.expm(a), rtol=1e-12, atol=1e-12)
+    series = exp_series(a)
+    for fraction in (0.0, 0.3, 1.0):
+        np.testing.assert_allclose(exp_series_at(series, fraction),
+                                   scipy.linalg.expm(fraction * a), rtol=1e-12, atol=1e-12)
 
 
 @pytest.mark.parametrize(("frame", "window", "rect"), [

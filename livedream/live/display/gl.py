@@ -63,8 +63,7 @@ class QuadProgram:
 
     def __init__(self, vertex: ShaderSource, fragment: ShaderSource,
                  defines: Sequence[str] = ()) -> None:
-        self.defines = tuple(defines)
-        self.program = compile_program(vertex, fragment, self.defines)
+        self.program = compile_program(vertex, fragment, defines)
         self.quad = self.program.vertex_list(
             4, gl.GL_TRIANGLE_STRIP, position=("f", (-1, -1, 1, -1, -1, 1, 1, 1)))
         self.active = frozenset(self.program.uniforms)
