@@ -159,6 +159,11 @@ def _cycle(items: Sequence[str], current: str | None, delta: int) -> str:
     return items[(i + delta) % len(items)]
 
 
+def _load_preset(state: State, name: str, look: Look) -> State:
+    """The preset's look, and its [show] settings (LoadPreset and StepPreset alike)."""
+    return with_show(replace(state, look=look, preset=name), look.show)
+
+
 # --- the reducer ------------------------------------------------------------------------------
 def apply(state: State, cmd: Command, env: Env) -> State:
     """Return the state after `cmd`; raise LivedreamError (state unchanged) when it is invalid."""
@@ -196,12 +201,10 @@ def apply(state: State, cmd: Command, env: Env) -> State:
         case LoadPreset(name=name):
             if name not in env.presets:
                 raise UnknownNameError("preset", name, list(env.presets))
-            return with_show(replace(state, look=env.presets[name], preset=name),
-                             env.presets[name].show)
+            return _load_preset(state, name, env.presets[name])
         case StepPreset(delta=delta):
             name = _cycle(list(env.presets), state.preset, delta)
-            return with_show(replace(state, look=env.presets[name], preset=name),
-                             env.presets[name].show)
+            return _load_preset(state, name, env.presets[name])
         case SetModel(name=name, weights=weights, layer=layer):
             # Layer names are checked when the model has loaded (off the render thread).
             layers = (layer,) if layer else look.layers
